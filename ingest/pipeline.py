@@ -1,0 +1,118 @@
+"""The ingest flow for a set of paths: load -> normalize -> chunk -> embed -> store, incrementally."""
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from ingest import lexical
+from ingest.chunk import Chunk, chunk_document
+from ingest.embed import Embedder
+from ingest.load import LoadError, find_files, load, read_bytes
+from ingest.normalize import normalize
+from ingest.store import Collection, StoreError, doc_id_for
+
+EMBED_BATCH = 64  # chunks embedded per call: one call to the model, then one write per document
+
+
+@dataclass
+class Summary:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: list[dict] = field(default_factory=list)
+    pruned: list[str] = field(default_factory=list)
+    chunks: int = 0
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        return {"added": self.added, "updated": self.updated, "unchanged": self.unchanged, "failed": self.failed,
+                "pruned": self.pruned, "chunks": self.chunks, "seconds": round(self.seconds, 2)}
+
+
+@dataclass
+class _Prepared:
+    doc_id: str
+    source: str
+    title: str
+    sha: str
+    size: int
+    text: str
+    chunks: list[Chunk]
+    existed: bool
+
+
+def embed_text(c: Chunk) -> str:
+    """What the embedder sees: the heading path gives a chunk its context."""
+    return f"{c.heading}\n{c.text}" if c.heading and not c.text.startswith(c.heading) else c.text
+
+
+def ingest_paths(paths: list[Path], coll: Collection, embedder: Embedder, *, chunk_tokens: int = 160,
+                 overlap: int = 1, max_bytes: int = 25_000_000, include=None, exclude=None, prune: bool = False,
+                 progress: Callable[[int, int, str], None] | None = None) -> Summary:
+    t0 = time.time()
+    s = Summary()
+    missing = [p for p in paths if not p.exists()]
+    for p in missing:
+        s.failed.append({"path": str(p), "error": "not found"})
+    files = find_files([p for p in paths if p.exists()], include, exclude)
+    # documents left half-written by an interrupted run are redone
+    pending = set(coll.pending_documents())
+    buf: list[_Prepared] = []
+
+    def flush():
+        if not buf:
+            return
+        texts = [embed_text(c) for d in buf for c in d.chunks]
+        vecs = embedder.embed_passages(texts)
+        i = 0
+        for d in buf:
+            n = len(d.chunks)
+            lex = [lexical.encode(embed_text(c)) for c in d.chunks]
+            try:
+                coll.replace_document(d.doc_id, d.source, d.title, d.sha, d.size, d.text, d.chunks, vecs[i:i + n], lex)
+                (s.updated if d.existed else s.added).append(d.source)
+                s.chunks += n
+            except StoreError as e:
+                s.failed.append({"path": d.source, "error": str(e)})
+            i += n
+        buf.clear()
+
+    for k, path in enumerate(files):
+        source = str(path.resolve()) if path.exists() else str(path.absolute())
+        if progress:
+            progress(k, len(files), path.name)
+        doc_id = doc_id_for(source)
+        try:
+            data = read_bytes(path, max_bytes)
+            sha = hashlib.sha256(data).hexdigest()
+            state = coll.doc_state(doc_id)
+            if state and state == (sha, "ok") and doc_id not in pending:
+                s.unchanged.append(source)
+                continue
+            doc = load(path, max_bytes)
+            norm = normalize(doc.text)
+            chunks = chunk_document(norm, embedder.count_tokens, chunk_tokens, overlap, doc.page_starts or None)
+            if not chunks:
+                raise LoadError("no text found")
+        except LoadError as e:
+            s.failed.append({"path": source, "error": str(e)})
+            continue
+        except StoreError as e:
+            s.failed.append({"path": source, "error": str(e)})
+            continue
+        buf.append(_Prepared(doc_id, source, doc.title, sha, len(data), doc.text, chunks, state is not None))
+        if sum(len(d.chunks) for d in buf) >= EMBED_BATCH:
+            flush()
+    flush()
+    if progress:
+        progress(len(files), len(files), "")
+    if prune:
+        for d in coll.documents():
+            if not Path(d["source"]).exists():
+                coll.delete_document(d["doc_id"])
+                s.pruned.append(d["source"])
+    s.seconds = time.time() - t0
+    return s

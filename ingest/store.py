@@ -1,0 +1,328 @@
+"""The index of one data directory: Chroma (vectors) + SQLite (documents, chunks) + BM25, kept in step.
+
+Crash safety: a document is first marked `pending` in SQLite, then its vectors are replaced in
+Chroma, then its chunk rows are replaced and it is marked `ok` in one SQLite transaction.  Chunk ids
+carry the chunk's content hash, so a vector whose row is not committed is never returned: dense hits
+are joined against committed rows.  A re-run redoes every `pending` document.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ingest.lexical import BM25
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS collections (
+  name TEXT PRIMARY KEY, chroma_name TEXT NOT NULL, embed_model TEXT NOT NULL, created REAL);
+CREATE TABLE IF NOT EXISTS documents (
+  collection TEXT, doc_id TEXT, source TEXT, title TEXT, sha256 TEXT, size INTEGER, n_chunks INTEGER,
+  status TEXT, text TEXT, updated REAL, PRIMARY KEY (collection, doc_id));
+CREATE TABLE IF NOT EXISTS chunks (
+  collection TEXT, chunk_id TEXT, doc_id TEXT, idx INTEGER, start INTEGER, "end" INTEGER, page INTEGER,
+  heading TEXT, text TEXT, exact BLOB, folded BLOB, PRIMARY KEY (collection, chunk_id));
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks (collection, doc_id);
+"""
+
+
+class StoreError(Exception):
+    """The vector store (embedded or server) cannot be used; the message names it."""
+
+
+class EmbeddingMismatch(StoreError):
+    pass
+
+
+@dataclass
+class ChunkRow:
+    chunk_id: str
+    doc_id: str
+    idx: int
+    start: int
+    end: int
+    page: int | None
+    heading: str
+    text: str  # normalized text
+    source: str = ""
+    title: str = ""
+
+
+def doc_id_for(source: str) -> str:
+    return hashlib.sha1(source.encode()).hexdigest()[:12]
+
+
+def chroma_name(name: str) -> str:
+    slug = re.sub(r"[^a-zA-Z0-9._-]+", "-", name).strip("-._")[:40] or "c"
+    return f"hd-{slug}-{hashlib.sha1(name.encode()).hexdigest()[:8]}"
+
+
+class Store:
+    """All collections of one data directory."""
+
+    def __init__(self, home: Path, chroma_url: str | None = None):
+        self.home = Path(home)
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.chroma_url = chroma_url
+        self.db = sqlite3.connect(self.home / "hoidap.db", check_same_thread=False, timeout=60)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.executescript(SCHEMA)
+        self.lock = threading.RLock()
+        self._client = None
+        self._collections: dict[str, Collection] = {}
+
+    @property
+    def client(self):
+        if self._client is None:
+            import chromadb
+            from chromadb.config import Settings as ChromaSettings
+
+            cs = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+            try:
+                if self.chroma_url:
+                    m = re.match(r"^(https?)://([^:/]+)(?::(\d+))?", self.chroma_url)
+                    if not m:
+                        raise StoreError(f"invalid Chroma URL '{self.chroma_url}' (expected http://HOST:PORT)")
+                    self._client = chromadb.HttpClient(
+                        host=m.group(2), port=int(m.group(3) or 8000), ssl=m.group(1) == "https", settings=cs
+                    )
+                    self._client.heartbeat()
+                else:
+                    self._client = chromadb.PersistentClient(str(self.home / "chroma"), settings=cs)
+            except StoreError:
+                raise
+            except Exception as e:
+                where = f"Chroma server at {self.chroma_url}" if self.chroma_url else f"Chroma in {self.home / 'chroma'}"
+                raise StoreError(f"{where} is unreachable: {_short(e)}") from None
+        return self._client
+
+    def collection(self, name: str, embed_model: str, create: bool = True) -> "Collection":
+        with self.lock:
+            row = self.db.execute("SELECT chroma_name, embed_model FROM collections WHERE name=?", (name,)).fetchone()
+            if row is None:
+                if not create:
+                    raise StoreError(f"no collection named '{name}' (see `hoidap collections list`)")
+                self.db.execute(
+                    "INSERT INTO collections VALUES (?,?,?,?)", (name, chroma_name(name), embed_model, time.time())
+                )
+                self.db.commit()
+                row = (chroma_name(name), embed_model)
+            if row[1] != embed_model:
+                raise EmbeddingMismatch(
+                    f"collection '{name}' was embedded with {row[1]}, but the current embedder is {embed_model}: "
+                    f"re-ingest with --reembed, or use another collection (vectors of two models are never mixed)"
+                )
+            if name not in self._collections:
+                self._collections[name] = Collection(self, name, row[0], embed_model)
+            return self._collections[name]
+
+    def collections(self) -> list[dict]:
+        rows = self.db.execute(
+            "SELECT c.name, c.embed_model, COUNT(d.doc_id), COALESCE(SUM(d.n_chunks),0) FROM collections c "
+            "LEFT JOIN documents d ON d.collection=c.name AND d.status='ok' GROUP BY c.name ORDER BY c.name"
+        ).fetchall()
+        return [{"name": r[0], "embed_model": r[1], "documents": r[2], "chunks": r[3]} for r in rows]
+
+    def delete_collection(self, name: str) -> bool:
+        with self.lock:
+            row = self.db.execute("SELECT chroma_name FROM collections WHERE name=?", (name,)).fetchone()
+            if row is None:
+                return False
+            try:
+                self.client.delete_collection(row[0])
+            except StoreError:
+                raise
+            except Exception:
+                pass  # already gone in Chroma
+            with self.db:
+                for t in ("chunks", "documents", "collections"):
+                    self.db.execute(f"DELETE FROM {t} WHERE {'name' if t == 'collections' else 'collection'}=?", (name,))
+            self._collections.pop(name, None)
+            return True
+
+    def reembed_collection(self, name: str, embed_model: str) -> None:
+        """Drop the vectors of a collection so its documents are embedded again with another model."""
+        with self.lock:
+            self.delete_collection(name)
+
+
+def _short(e: Exception) -> str:
+    s = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    return s[:200]
+
+
+class Collection:
+    def __init__(self, store: Store, name: str, chroma: str, embed_model: str):
+        self.store, self.name, self.chroma_name, self.embed_model = store, name, chroma, embed_model
+        self.db, self.lock = store.db, store.lock
+        self._chroma = None
+        self._bm25: BM25 | None = None
+
+    # -- Chroma -------------------------------------------------------------------------------
+    @property
+    def chroma(self):
+        if self._chroma is None:
+            try:
+                self._chroma = self.store.client.get_or_create_collection(
+                    self.chroma_name,
+                    metadata={"hnsw:space": "cosine", "hoidap_name": self.name, "embed_model": self.embed_model},
+                    embedding_function=None,
+                )
+            except StoreError:
+                raise
+            except Exception as e:
+                raise StoreError(f"Chroma collection '{self.name}' cannot be opened: {_short(e)}") from None
+        return self._chroma
+
+    def _chroma_call(self, what: str, fn, *a, **kw):
+        try:
+            return fn(*a, **kw)
+        except Exception as e:
+            self._chroma = None  # reconnect next time (a restarted server)
+            where = f"Chroma server at {self.store.chroma_url}" if self.store.chroma_url else "Chroma"
+            raise StoreError(f"{where} failed during {what}: {_short(e)}") from None
+
+    # -- documents ----------------------------------------------------------------------------
+    def doc_state(self, doc_id: str) -> tuple[str, str] | None:
+        r = self.db.execute(
+            "SELECT sha256, status FROM documents WHERE collection=? AND doc_id=?", (self.name, doc_id)
+        ).fetchone()
+        return (r[0], r[1]) if r else None
+
+    def replace_document(self, doc_id: str, source: str, title: str, sha256: str, size: int, text: str,
+                         chunks: list, vectors: np.ndarray, lexical: list[tuple[np.ndarray, np.ndarray]]) -> None:
+        """Replace every chunk of one document (crash-safe order, see module doc)."""
+        ids = [f"{doc_id}-{c.idx}-{c.hash[:8]}" for c in chunks]
+        with self.lock:
+            with self.db:
+                self.db.execute(
+                    "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(collection, doc_id) DO UPDATE "
+                    "SET status='pending'",
+                    (self.name, doc_id, source, title, sha256, size, len(chunks), "pending", "", time.time()),
+                )
+            self._chroma_call("delete", self.chroma.delete, where={"doc_id": doc_id})
+            batch = max(1, min(5000, self.store.client.get_max_batch_size()))
+            for i in range(0, len(ids), batch):
+                sl = slice(i, i + batch)
+                self._chroma_call(
+                    "add", self.chroma.upsert, ids=ids[sl], embeddings=vectors[sl],
+                    documents=[c.text for c in chunks[sl]],
+                    metadatas=[{"doc_id": doc_id, "idx": c.idx, "start": c.start, "end": c.end} for c in chunks[sl]],
+                )
+            old = [r[0] for r in self.db.execute(
+                "SELECT chunk_id FROM chunks WHERE collection=? AND doc_id=?", (self.name, doc_id))]
+            with self.db:
+                self.db.execute("DELETE FROM chunks WHERE collection=? AND doc_id=?", (self.name, doc_id))
+                self.db.executemany(
+                    "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    [(self.name, cid, doc_id, c.idx, c.start, c.end, c.page, c.heading, c.text,
+                      lx[0].tobytes(), lx[1].tobytes()) for cid, c, lx in zip(ids, chunks, lexical)],
+                )
+                self.db.execute(
+                    "UPDATE documents SET source=?, title=?, sha256=?, size=?, n_chunks=?, status='ok', text=?, "
+                    "updated=? WHERE collection=? AND doc_id=?",
+                    (source, title, sha256, size, len(chunks), text, time.time(), self.name, doc_id),
+                )
+            if self._bm25 is not None:
+                for cid in old:
+                    self._bm25.remove(cid)
+                for cid, lx in zip(ids, lexical):
+                    self._bm25.add(cid, *lx)
+
+    def delete_document(self, doc_id: str) -> bool:
+        with self.lock:
+            if self.doc_state(doc_id) is None:
+                return False
+            with self.db:
+                self.db.execute("UPDATE documents SET status='pending' WHERE collection=? AND doc_id=?", (self.name, doc_id))
+            self._chroma_call("delete", self.chroma.delete, where={"doc_id": doc_id})
+            old = [r[0] for r in self.db.execute(
+                "SELECT chunk_id FROM chunks WHERE collection=? AND doc_id=?", (self.name, doc_id))]
+            with self.db:
+                self.db.execute("DELETE FROM chunks WHERE collection=? AND doc_id=?", (self.name, doc_id))
+                self.db.execute("DELETE FROM documents WHERE collection=? AND doc_id=?", (self.name, doc_id))
+            if self._bm25 is not None:
+                for cid in old:
+                    self._bm25.remove(cid)
+            return True
+
+    def documents(self) -> list[dict]:
+        rows = self.db.execute(
+            "SELECT doc_id, source, title, n_chunks, status, size, updated FROM documents WHERE collection=? "
+            "ORDER BY source", (self.name,)).fetchall()
+        keys = ("doc_id", "source", "title", "chunks", "status", "size", "updated")
+        return [dict(zip(keys, r)) for r in rows]
+
+    def find_documents(self, ref: str) -> list[str]:
+        """Doc ids matching an id, a source path, or a file name."""
+        rows = self.db.execute(
+            "SELECT doc_id FROM documents WHERE collection=? AND (doc_id=? OR source=? OR source LIKE ?)",
+            (self.name, ref, ref, "%/" + ref)).fetchall()
+        if not rows and Path(ref).exists():
+            rows = self.db.execute("SELECT doc_id FROM documents WHERE collection=? AND source=?",
+                                   (self.name, str(Path(ref).resolve()))).fetchall()
+        return [r[0] for r in rows]
+
+    def document_text(self, doc_id: str) -> str | None:
+        r = self.db.execute("SELECT text FROM documents WHERE collection=? AND doc_id=? AND status='ok'",
+                            (self.name, doc_id)).fetchone()
+        return r[0] if r else None
+
+    def document_slice(self, doc_id: str, start: int, end: int) -> str:
+        r = self.db.execute("SELECT substr(text, ?, ?) FROM documents WHERE collection=? AND doc_id=?",
+                            (start + 1, end - start, self.name, doc_id)).fetchone()
+        return r[0] if r else ""
+
+    def count_chunks(self) -> int:
+        return self.db.execute(
+            "SELECT COUNT(*) FROM chunks c JOIN documents d ON d.collection=c.collection AND d.doc_id=c.doc_id "
+            "WHERE c.collection=? AND d.status='ok'", (self.name,)).fetchone()[0]
+
+    def chunks(self, chunk_ids: list[str]) -> dict[str, ChunkRow]:
+        out: dict[str, ChunkRow] = {}
+        for i in range(0, len(chunk_ids), 500):
+            part = chunk_ids[i:i + 500]
+            q = ",".join("?" * len(part))
+            for r in self.db.execute(
+                f'SELECT c.chunk_id, c.doc_id, c.idx, c.start, c."end", c.page, c.heading, c.text, d.source, d.title '
+                f"FROM chunks c JOIN documents d ON d.collection=c.collection AND d.doc_id=c.doc_id "
+                f"WHERE c.collection=? AND d.status='ok' AND c.chunk_id IN ({q})", (self.name, *part)):
+                out[r[0]] = ChunkRow(*r)
+        return out
+
+    # -- search -------------------------------------------------------------------------------
+    @property
+    def bm25(self) -> BM25:
+        with self.lock:
+            if self._bm25 is None:
+                b = BM25()
+                for cid, ex, fo in self.db.execute(
+                    "SELECT c.chunk_id, c.exact, c.folded FROM chunks c JOIN documents d ON "
+                    "d.collection=c.collection AND d.doc_id=c.doc_id WHERE c.collection=? AND d.status='ok'",
+                    (self.name,)):
+                    b.add(cid, np.frombuffer(ex, dtype=np.int32), np.frombuffer(fo, dtype=np.int32))
+                self._bm25 = b
+            return self._bm25
+
+    def dense_search(self, vector: np.ndarray, limit: int) -> list[tuple[str, float]]:
+        """(chunk_id, cosine similarity) of the nearest chunks."""
+        n = self._chroma_call("count", self.chroma.count)
+        if n == 0:
+            return []
+        res = self._chroma_call("query", self.chroma.query, query_embeddings=[vector.tolist()],
+                                n_results=min(limit, n), include=["distances"])
+        return [(i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0])]
+
+    def lexical_search(self, query: str, limit: int) -> list[tuple[str, float]]:
+        with self.lock:
+            return self.bm25.search(query, limit)
+
+    def pending_documents(self) -> list[str]:
+        return [r[0] for r in self.db.execute(
+            "SELECT doc_id FROM documents WHERE collection=? AND status='pending'", (self.name,))]

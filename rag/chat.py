@@ -1,0 +1,35 @@
+"""Multi-turn chat: a follow-up question is condensed with the history into a standalone question."""
+from __future__ import annotations
+
+from llama_index.core.base.llms.types import ChatMessage
+
+from ingest.lexical import syllables
+
+CONDENSE = (
+    "Dựa vào cuộc hội thoại dưới đây, hãy viết lại câu hỏi tiếp theo thành MỘT câu hỏi độc lập, đầy đủ ý, "
+    "bằng tiếng Việt. Chỉ viết câu hỏi, không trả lời.\n\nHội thoại:\n{history}\n\nCâu hỏi tiếp theo: {question}\n"
+    "Câu hỏi độc lập:"
+)
+FOLLOW_UP_CUES = ("thì sao", "còn ", "nó ", "đó", "này", "họ ", "ông ấy", "bà ấy", "như vậy", "vậy")
+
+
+def is_follow_up(question: str) -> bool:
+    q = question.lower()
+    return len(syllables(q)) <= 6 or any(c in q for c in FOLLOW_UP_CUES)
+
+
+def condense(question: str, history: list[ChatMessage], llm=None) -> str:
+    """llama-index's condense-question pattern; without a generator, the last question gives context."""
+    users = [m.content for m in history if m.role.value == "user" and m.content]
+    if not users or not is_follow_up(question):
+        return question
+    if llm is not None:
+        lines = "\n".join(f"{'Người dùng' if m.role.value == 'user' else 'Trợ lý'}: {m.content}" for m in history[-6:])
+        try:
+            out = llm.complete(CONDENSE.format(history=lines, question=question), max_tokens=64).text.strip()
+            out = out.splitlines()[0].strip() if out else ""
+            if 3 <= len(out) <= 300:
+                return out
+        except Exception:
+            pass  # a dead generator must not break the chat: fall back to the lexical rewrite
+    return f"{question} ({users[-1]})"

@@ -1,0 +1,181 @@
+"""Passage selection, citation verification and extractive answers: lexical checks on normalized syllables."""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from ingest.chunk import split_sentences
+from ingest.lexical import is_unaccented, syllables
+from ingest.normalize import fold, normalize
+from rag.retrieve import Hit
+
+# Function words and question words: they say nothing about whether a passage supports a claim.
+STOPWORDS = set("""
+là của và được có các những trong cho với này đó một để theo thì mà đã sẽ tại từ về như khi nào gì ai đâu
+bao nhiêu sao không hay hoặc cũng vẫn rất nhiều ít nên vì do bởi nếu thế ra vào lên xuống người năm ngày
+the a an of in to is was what which who when where how why did does do are were by for on at
+""".split())
+QUESTION_WORDS = set("gì nào ai đâu sao bao nhiêu mấy không chăng".split())
+MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+REFUSAL = "Không tìm thấy thông tin này trong tài liệu."
+
+
+@dataclass
+class Passage:
+    n: int
+    hit: Hit
+    text: str  # original text of the passage (a sentence window inside the hit)
+    start: int  # offsets into the original document
+    end: int
+    score: float
+
+
+def content_terms(text: str) -> list[str]:
+    return [s for s in syllables(text) if s not in STOPWORDS]
+
+
+def _folded_set(ts) -> set[str]:
+    return {fold(t) for t in ts}
+
+
+def coverage(question: str, text: str) -> float:
+    """Share of the question's content syllables found in the text (accent-insensitive if the question is)."""
+    q = [t for t in content_terms(question) if t not in QUESTION_WORDS]
+    if not q:
+        return 0.0
+    if is_unaccented(question):
+        p = _folded_set(syllables(text))
+        return sum(fold(t) in p for t in q) / len(q)
+    p = set(syllables(text))
+    return sum(t in p for t in q) / len(q)
+
+
+def _sentences(hit: Hit) -> list[tuple[int, int, str]]:
+    """Sentences of a hit as (start, end) offsets in the original document, with their text."""
+    n = normalize(hit.text)
+    out = []
+    for a, b in split_sentences(n.text):
+        oa, ob = n.span(a, b)
+        out.append((hit.start + oa, hit.start + ob, hit.text[oa:ob]))
+    return out
+
+
+def _score(question: str, sentences: list[str]) -> list[float]:
+    """idf-weighted overlap of question syllables and bigrams with each sentence."""
+    fold_q = is_unaccented(question)
+
+    def terms(t: str) -> set[str]:
+        s = syllables(t)
+        if fold_q:
+            s = [fold(x) for x in s]
+        return set(s) | {a + " " + b for a, b in zip(s, s[1:])}
+
+    q = {t for t in terms(question) if t not in STOPWORDS and t not in QUESTION_WORDS}
+    sets = [terms(s) for s in sentences]
+    n = len(sets)
+    df = {t: sum(t in s for s in sets) for t in q}
+    return [sum(math.log(1 + n / df[t]) * (2 if " " in t else 1) for t in q if t in s) for s in sets]
+
+
+def select_passages(question: str, hits: list[Hit], n_passages: int, window: int = 1) -> list[Passage]:
+    """For each of the top hits, its best sentence and a neighbour: short, focused prompt passages."""
+    out: list[Passage] = []
+    for rank, h in enumerate(hits[:n_passages]):
+        sents = _sentences(h)
+        if not sents:
+            continue
+        scores = _score(question, [s[2] for s in sents])
+        best = max(range(len(sents)), key=lambda i: scores[i])
+        lo, hi = best, best
+        for _ in range(window):
+            prev_s = scores[lo - 1] if lo > 0 else -1
+            next_s = scores[hi + 1] if hi + 1 < len(sents) else -1
+            if prev_s < 0 and next_s < 0:
+                break
+            if prev_s >= next_s:
+                lo -= 1
+            else:
+                hi += 1
+        a, b = sents[lo][0], sents[hi][1]
+        text = h.text[a - h.start:b - h.start]
+        out.append(Passage(len(out) + 1, h, text, a, b, scores[best]))
+    return out
+
+
+def extractive(question: str, hits: list[Hit]) -> tuple[str, list[Passage]]:
+    """The best-matching sentence(s) of the top passages, each with its [n]."""
+    cands = []
+    for rank, h in enumerate(hits):
+        for a, b, t in _sentences(h):
+            cands.append((rank, a, b, t, h))
+    if not cands:
+        return "", []
+    scores = _score(question, [c[3] for c in cands])
+    # earlier (better-ranked) passages win ties
+    order = sorted(range(len(cands)), key=lambda i: (-(scores[i] + 0.5 / (1 + cands[i][0])), i))
+    best = cands[order[0]]
+    p = Passage(1, best[4], best[3], best[1], best[2], scores[order[0]])
+    sent = best[3].strip()
+    end = sent[-1] if sent[-1] in ".!?…" else "."
+    return f"{sent.rstrip('.!?… ')} [1]{end}", [p]
+
+
+def parse_markers(sentence: str) -> list[int]:
+    out = []
+    for m in MARKER.finditer(sentence):
+        out += [int(x) for x in re.split(r"[,;]", m.group(1))]
+    return out
+
+
+def supports(claim: str, passage: str, question: str) -> float:
+    """How well a passage supports a claim: share of the claim's new content syllables it contains.
+
+    Numbers in the claim must all be in the passage; words that only repeat the question do not count.
+    Returns -1 when the claim adds nothing to the question (not an answer).
+    """
+    qset = set(syllables(question))
+    terms = [t for t in content_terms(MARKER.sub(" ", claim)) if t not in qset]
+    if not terms:
+        return -1.0
+    pset = set(syllables(passage))
+    if any(any(ch.isdigit() for ch in t) and t not in pset for t in terms):
+        return 0.0
+    return sum(t in pset for t in terms) / len(terms)
+
+
+@dataclass
+class Verified:
+    text: str
+    cited: list[int]
+    removed: list[str]
+    recited: int
+    refused: bool
+
+
+def verify(answer: str, passages: list[Passage], question: str, threshold: float = 0.6) -> Verified:
+    """Keep only sentences supported by the passages they cite; re-cite or drop the others."""
+    if REFUSAL.lower().rstrip(".") in answer.lower() or "không tìm thấy thông tin" in answer.lower():
+        return Verified("", [], [], 0, True)
+    by_n = {p.n: p for p in passages}
+    kept, cited, removed, recited = [], [], [], 0
+    raw = [answer[a:b] for a, b in split_sentences(answer.strip())]
+    for sent in raw:
+        claim = MARKER.sub("", sent).strip()
+        if not claim or len(content_terms(claim)) == 0:
+            continue
+        marks = [n for n in parse_markers(sent) if n in by_n]
+        ok = [n for n in marks if supports(claim, by_n[n].text, question) >= threshold]
+        if not ok:
+            scored = sorted(((supports(claim, p.text, question), p.n) for p in passages), reverse=True)
+            if scored and scored[0][0] >= threshold:
+                ok = [scored[0][1]]
+                recited += 1
+        if not ok:
+            removed.append(claim)
+            continue
+        body = claim.rstrip()
+        end = body[-1] if body[-1] in ".!?…" else "."
+        kept.append(body.rstrip(".!?… ") + " " + "".join(f"[{n}]" for n in ok) + end)
+        cited += [n for n in ok if n not in cited]
+    return Verified(" ".join(kept), cited, removed, recited, False)

