@@ -98,7 +98,7 @@ class Answerer:
             return Answer(question, REFUSAL, True, [], related, "refused", why, standalone, sig, timings)
 
         def extract(why: str = "") -> Answer:
-            text, ps = extractive(standalone, hits)
+            text, ps = extractive(standalone, hits, self.retriever.embedder)
             if not text:
                 return refuse(why)
             if on_token:
@@ -111,7 +111,7 @@ class Answerer:
             return refuse()
         if llm is None:
             return extract()
-        passages = select_passages(standalone, hits, self.context_passages)
+        passages = select_passages(standalone, hits, self.context_passages, embedder=self.retriever.embedder)
         context = "\n".join(f"[{p.n}] {' '.join(p.text.split())}" for p in passages)
         messages = [
             ChatMessage(role="system", content=SYSTEM),

@@ -61,6 +61,36 @@ def _sentences(hit: Hit) -> list[tuple[int, int, str]]:
     return out
 
 
+_WANTS_NUMBER = re.compile(r"\b(khi nào|bao giờ|năm nào|ngày nào|tháng nào|thời gian nào|bao nhiêu|mấy|bao lâu|lúc nào|thế kỷ nào)\b")
+_HAS_NUMBER = re.compile(r"\d")
+
+
+def rank_sentences(question: str, sentences: list[str], embedder=None) -> list[float]:
+    """Sentence relevance: idf-weighted lexical overlap (length-normalized), dense cosine, answer type."""
+    if not sentences:
+        return []
+    lex = _score(question, sentences)
+    lens = [max(1, len(syllables(x))) for x in sentences]
+    avg = sum(lens) / len(lens)
+    lex = [v / (0.5 + 0.5 * n / avg) for v, n in zip(lex, lens)]
+    scores = _unit(lex)
+    if embedder is not None:
+        import numpy as np
+
+        qv = embedder.embed_query(question)
+        sv = embedder.embed_passages(sentences)
+        dense = _unit(list(np.asarray(sv) @ qv))
+        scores = [0.5 * a + 0.5 * b for a, b in zip(scores, dense)]
+    if _WANTS_NUMBER.search(question.lower()):
+        scores = [v + (0.15 if _HAS_NUMBER.search(x) else 0.0) for v, x in zip(scores, sentences)]
+    return scores
+
+
+def _unit(v: list[float]) -> list[float]:
+    lo, hi = min(v), max(v)
+    return [0.0 if hi - lo < 1e-9 else (x - lo) / (hi - lo) for x in v]
+
+
 def _score(question: str, sentences: list[str]) -> list[float]:
     """idf-weighted overlap of question syllables and bigrams with each sentence."""
     fold_q = is_unaccented(question)
@@ -78,14 +108,20 @@ def _score(question: str, sentences: list[str]) -> list[float]:
     return [sum(math.log(1 + n / df[t]) * (2 if " " in t else 1) for t in q if t in s) for s in sets]
 
 
-def select_passages(question: str, hits: list[Hit], n_passages: int, window: int = 1) -> list[Passage]:
+def select_passages(question: str, hits: list[Hit], n_passages: int, window: int = 1,
+                    embedder=None) -> list[Passage]:
     """For each of the top hits, its best sentence and a neighbour: short, focused prompt passages."""
     out: list[Passage] = []
+    per_hit = [_sentences(h) for h in hits[:n_passages]]
+    flat = [x[2] for sents in per_hit for x in sents]
+    all_scores = rank_sentences(question, flat, embedder)
+    k = 0
     for rank, h in enumerate(hits[:n_passages]):
-        sents = _sentences(h)
+        sents = per_hit[rank]
+        scores = all_scores[k:k + len(sents)]
+        k += len(sents)
         if not sents:
             continue
-        scores = _score(question, [s[2] for s in sents])
         best = max(range(len(sents)), key=lambda i: scores[i])
         lo, hi = best, best
         for _ in range(window):
@@ -103,17 +139,20 @@ def select_passages(question: str, hits: list[Hit], n_passages: int, window: int
     return out
 
 
-def extractive(question: str, hits: list[Hit]) -> tuple[str, list[Passage]]:
-    """The best-matching sentence(s) of the top passages, each with its [n]."""
+def extractive(question: str, hits: list[Hit], embedder=None) -> tuple[str, list[Passage]]:
+    """The best-matching sentence of the top passages, with its [n]."""
     cands = []
+    seen = set()
     for rank, h in enumerate(hits):
         for a, b, t in _sentences(h):
-            cands.append((rank, a, b, t, h))
+            if (h.doc_id, a) not in seen:  # overlapping chunks repeat sentences
+                seen.add((h.doc_id, a))
+                cands.append((rank, a, b, t, h))
     if not cands:
         return "", []
-    scores = _score(question, [c[3] for c in cands])
-    # earlier (better-ranked) passages win ties
-    order = sorted(range(len(cands)), key=lambda i: (-(scores[i] + 0.5 / (1 + cands[i][0])), i))
+    scores = rank_sentences(question, [c[3] for c in cands], embedder)
+    # better-ranked passages win ties
+    order = sorted(range(len(cands)), key=lambda i: (-(scores[i] + 0.1 / (1 + cands[i][0])), i))
     best = cands[order[0]]
     p = Passage(1, best[4], best[3], best[1], best[2], scores[order[0]])
     sent = best[3].strip()
