@@ -1,0 +1,244 @@
+"""The web chat as a person uses it (chromium via playwright) and as a program uses it (gradio_client).
+
+The app is served by the test on 127.0.0.1 with the extractive answerer (`--llm none`); one test uses
+the bundled model through the HTTP API.
+"""
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+from conftest import QUESTION, ROOT, SEED, run_cli
+
+SHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run"]
+UNIQUE_FACT = ("Câu lạc bộ cờ tướng Phượng Hoàng Lĩnh được thành lập năm 1997 tại phường Quỳnh Lôi, "
+               "với 42 hội viên sáng lập. <script>window.__xss = 1</script>")
+UNIQUE_Q = "Câu lạc bộ cờ tướng Phượng Hoàng Lĩnh được thành lập năm nào?"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The app on 127.0.0.1, seed article ingested, settings file in a temporary folder."""
+    from ingest.pipeline import ingest_paths
+    from rag.components import Components
+    from rag.settings import Settings
+    from ui.app import build_app, launch
+
+    tmp = tmp_path_factory.mktemp("ui")
+    old = os.environ.get("HOIDAP_CONFIG")
+    os.environ["HOIDAP_CONFIG"] = str(tmp / "hoidap.toml")
+    comp = Components(Settings(home=tmp / "data", llm="none"))
+    ingest_paths([SEED], comp.collection(), comp.embedder)
+    app = build_app(comp, llm="none")
+    port = _free_port()
+    launch(app, comp, host="127.0.0.1", port=port, prevent_thread_lock=True)
+    yield {"url": f"http://127.0.0.1:{port}/", "comp": comp, "tmp": tmp}
+    app.close()
+    if old is None:
+        os.environ.pop("HOIDAP_CONFIG", None)
+    else:
+        os.environ["HOIDAP_CONFIG"] = old
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def page(browser, server):
+    ctx = browser.new_context(viewport={"width": 1360, "height": 900}, locale="vi-VN")
+    pg = ctx.new_page()
+    pg.set_default_timeout(30_000)
+    pg.goto(server["url"], wait_until="domcontentloaded")
+    pg.wait_for_selector("#hd-question textarea")
+    yield pg
+    ctx.close()
+
+
+def shot(pg, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def ask(pg, question: str, turn: int) -> None:
+    pg.fill("#hd-question textarea", question)
+    pg.press("#hd-question textarea", "Enter")
+    # the answer is final when the cards of this turn are rendered (or the refusal box)
+    pg.wait_for_selector(f"#hd-cards [id^='hd-card-{turn}-'], #hd-cards #hd-refusal")
+
+
+def open_tab(pg, name: str) -> None:
+    pg.get_by_role("tab", name=name).click()
+
+
+# -- HTTP API (issue 2's smoke test) -------------------------------------------------------------
+
+def test_api_ask_returns_answer_with_citations(server):
+    from gradio_client import Client
+
+    c = Client(server["url"], verbose=False)
+    r = c.predict(QUESTION, api_name="/ask")
+    assert not r["refused"] and r["answer"] and r["citations"], r
+    for cit in r["citations"]:
+        assert {"n", "source", "text", "start", "end", "score", "page", "heading"} <= set(cit)
+        assert f"[{cit['n']}]" in r["answer"]
+    texts = [r["answer"]] + [x["text"] for x in r["citations"] + r["passages"]]
+    assert any("15-4" in t for t in texts), r
+    assert c.predict("", api_name="/documents")[0]["source"].endswith(SEED.name)
+
+
+# -- the browser ---------------------------------------------------------------------------------
+
+def test_ask_see_citation_and_open_the_source(page):
+    shot(page, "01-empty")
+    ask(page, QUESTION, 0)
+    bot = page.locator("#hd-chat .message.bot, #hd-chat [data-testid='bot']").last
+    assert "[1]" in bot.inner_text()
+    ref = page.locator("#hd-chat a.hd-ref").first
+    assert "nghi-quyet-11-thai-nguyen.txt" in ref.get_attribute("title")  # hover shows the passage
+    card = page.locator("#hd-cards .hd-card").first
+    assert "nghi-quyet-11-thai-nguyen.txt" in card.inner_text()
+    assert card.locator("mark.hd-hl").count() > 0  # supporting words highlighted
+    page.locator("#hd-related-acc").get_by_text("Các đoạn liên quan").click()
+    page.wait_for_selector("#hd-related .hd-card")
+    all_cards = page.locator("#hd-cards .hd-card, #hd-related .hd-card").all_inner_texts()
+    assert any("15-4" in t for t in all_cards), all_cards
+    shot(page, "02-answer-with-citations")
+    page.locator("#hd-related .hd-card", has_text="15-4").first.locator("button.hd-open").click()
+    span = page.wait_for_selector("#hd-source-view mark#hd-span")
+    assert "15-4" in span.inner_text()
+    assert "Thái Nguyên" in page.locator("#hd-source-view").inner_text()  # the whole document
+    page.wait_for_function("() => { const m = document.querySelector('#hd-span');"
+                           " const r = m.getBoundingClientRect(); return r.top >= 0 && r.top < innerHeight; }")
+    shot(page, "03-source-view")
+    # a follow-up uses the history; "new conversation" clears it
+    ask(page, "Ai chỉ đạo hội nghị đó?", 1)
+    assert page.locator("#hd-chat a.hd-ref, #hd-chat .hd-refusal").count() >= 2
+    page.locator("#hd-new").click()
+    page.wait_for_selector("#hd-cards .hd-empty")
+    assert page.locator("#hd-chat a.hd-ref").count() == 0
+
+
+def test_refusal_when_documents_do_not_answer(page):
+    ask(page, "Giá vé máy bay từ Hà Nội đi Paris tháng sau là bao nhiêu?", 0)
+    assert page.locator("#hd-refusal").is_visible()
+    assert "Không tìm thấy thông tin" in page.locator("#hd-chat").inner_text()
+    shot(page, "04-refusal")
+
+
+def test_upload_ask_delete(page, server, tmp_path):
+    good = tmp_path / "co-tuong.txt"
+    good.write_text("Câu lạc bộ Phượng Hoàng Lĩnh\n\n" + UNIQUE_FACT + "\n", encoding="utf-8")
+    bad = tmp_path / "gia-mao.pdf"  # a .pdf that is not a PDF: refused with its own message
+    bad.write_bytes(b"MZ\x00\x00 not a pdf")
+    open_tab(page, "Tài liệu")
+    page.wait_for_selector("#hd-docs")
+    page.locator("#hd-files input[type=file]").set_input_files([str(good), str(bad)])
+    page.wait_for_selector("#hd-files :text('co-tuong.txt')")
+    page.locator("#hd-upload").click()
+    status = page.locator("#hd-upload-status")
+    status.get_by_text("co-tuong.txt: đã thêm").wait_for()
+    assert "gia-mao.pdf" in status.inner_text() and "không khớp" in status.inner_text()
+    page.locator("#hd-docs").get_by_text("co-tuong.txt").first.wait_for()
+    stored = list((server["comp"].settings.home / "uploads").rglob("co-tuong.txt"))
+    assert len(stored) == 1
+    shot(page, "05-documents-upload")
+
+    open_tab(page, "Hỏi đáp")
+    ask(page, UNIQUE_Q, 0)
+    cards = page.locator("#hd-cards .hd-card").all_inner_texts()
+    assert any("1997" in t and "co-tuong.txt" in t for t in cards), cards
+    assert any("<script>" in t for t in cards)  # shown as text, never run
+    assert page.evaluate("() => window.__xss === undefined")
+
+    open_tab(page, "Tài liệu")
+    page.locator("#hd-doc-pick input").click()
+    page.get_by_role("option", name="co-tuong.txt", exact=False).click()
+    page.locator("#hd-delete").click()
+    status.get_by_text("Đã xóa co-tuong.txt").wait_for()
+    assert page.locator("#hd-docs").get_by_text("co-tuong.txt").count() == 0
+    assert not stored[0].exists()
+
+    open_tab(page, "Hỏi đáp")
+    ask(page, UNIQUE_Q, 1)
+    page.locator("#hd-related-acc").get_by_text("Các đoạn liên quan").click()
+    page.wait_for_selector("#hd-related")
+    texts = page.locator("#hd-cards").inner_text() + page.locator("#hd-related").inner_text()
+    assert "1997" not in texts and "co-tuong.txt" not in texts
+
+
+def test_settings_are_saved_to_the_settings_file(page, server):
+    open_tab(page, "Cài đặt")
+    page.get_by_label("Từ khóa (BM25)").check()
+    page.get_by_label("Không dùng (trích câu phù hợp nhất)").check()
+    page.locator("#hd-save").click()
+    page.locator("#hd-save-status").get_by_text("Đã lưu").wait_for()
+    shot(page, "06-settings")
+    saved = (server["tmp"] / "hoidap.toml").read_text(encoding="utf-8")
+    assert 'retriever = "bm25"' in saved and 'llm = "none"' in saved
+    assert server["comp"].settings.retriever == "bm25"
+    open_tab(page, "Hỏi đáp")
+    ask(page, QUESTION, 0)  # still answers with the lexical retriever
+    assert page.locator("#hd-cards .hd-card").count() >= 1
+
+
+# -- serving policy, login, and the bundled model ------------------------------------------------
+
+def test_serve_refuses_an_open_non_loopback_host(tmp_path):
+    p = run_cli("serve", "--host", "0.0.0.0", "--port", "1", home=tmp_path / "d", check=False,
+                env={"HOIDAP_CONFIG": str(tmp_path / "none.toml")}, timeout=120)
+    assert p.returncode == 2 and "without a login" in p.stderr and "--auth" in p.stderr
+
+
+def test_login_is_required_when_auth_is_set(server):
+    import httpx
+
+    from gradio_client import Client
+    from ui.app import build_app, launch
+
+    app = build_app(server["comp"])
+    port = _free_port()
+    launch(app, server["comp"], host="127.0.0.1", port=port, prevent_thread_lock=True, auth="an:bí-mật")
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        assert httpx.get(url + "config").status_code in (401, 403)
+        c = Client(url, auth=("an", "bí-mật"), verbose=False)
+        assert c.predict("", api_name="/documents")
+    finally:
+        app.close()
+
+
+@pytest.mark.llm
+def test_api_ask_with_bundled_model(server, model_path):
+    from gradio_client import Client
+
+    comp = server["comp"]
+    comp.settings = comp.settings.model_copy(update={"llm": "local", "llm_model_path": model_path,
+                                                     "retriever": "hybrid"})
+    try:
+        r = Client(server["url"], verbose=False).predict(QUESTION, api_name="/ask")
+    finally:
+        comp.settings = comp.settings.model_copy(update={"llm": "none"})
+    assert not r["refused"], r
+    assert "15-4" in r["answer"] or "15/4" in r["answer"], r
+    assert r["mode"] in ("generated", "extractive") and r["citations"]

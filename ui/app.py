@@ -1,0 +1,382 @@
+"""The Gradio web chat: ask, read cited answers, check the sources, manage documents and settings.
+
+No retrieval or answering logic lives here: questions go to `rag.answer.Answerer` (through
+`rag.components.Components`), documents to `ingest.pipeline`.  The HTTP API endpoint `/ask`
+(see docs/ui.md) returns the answer and its citations as JSON.
+"""
+from __future__ import annotations
+
+import ipaddress
+import queue
+import threading
+from pathlib import Path
+
+from rag.offline import go_offline
+
+go_offline()
+
+import gradio as gr  # noqa: E402
+from llama_index.core.base.llms.types import ChatMessage  # noqa: E402
+
+from ui import render  # noqa: E402
+from ui.uploads import UploadError, collection_dir, store_upload  # noqa: E402
+
+LLM_CHOICES = [("Mô hình cục bộ (đi kèm)", "local"), ("Máy chủ tương thích OpenAI (URL)", "openai"),
+               ("Không dùng (trích câu phù hợp nhất)", "none")]
+MODE_CHOICES = [("Kết hợp (hybrid)", "hybrid"), ("Ngữ nghĩa (dense)", "dense"), ("Từ khóa (BM25)", "bm25")]
+DOC_HEADERS = ["Tệp", "Tiêu đề", "Số đoạn", "Trạng thái", "Mã tài liệu"]
+
+CSS = """
+.hd-ref { font-weight: 600; text-decoration: none; color: var(--color-accent); cursor: help; }
+.hd-refusal { color: #b45309; font-weight: 600; }
+.hd-refusal-box { border: 1px solid #f59e0b; background: #fffbeb; color: #92400e; padding: 10px; border-radius: 8px; }
+.hd-notice, .hd-sources { font-size: 0.85em; opacity: 0.8; }
+.hd-card { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 10px; margin: 6px 0;
+  background: var(--background-fill-secondary); }
+.hd-card:target { outline: 2px solid var(--color-accent); }
+.hd-card-head { font-size: 0.85em; margin-bottom: 4px; }
+.hd-file { font-weight: 600; } .hd-score, .hd-page, .hd-heading { opacity: 0.75; }
+.hd-passage { white-space: pre-wrap; font-size: 0.92em; }
+.hd-passage mark.hd-hl { background: #fde68a; color: inherit; padding: 0 1px; border-radius: 2px; }
+.hd-open { margin-top: 6px; font-size: 0.85em; cursor: pointer; border: 1px solid var(--border-color-primary);
+  border-radius: 6px; padding: 2px 8px; background: var(--background-fill-primary); }
+#hd-source-view { max-height: 460px; overflow: auto; }
+.hd-doc { white-space: pre-wrap; font-family: inherit; font-size: 0.92em; margin: 0; }
+.hd-doc mark.hd-span { background: #fde68a; color: inherit; outline: 2px solid #f59e0b; }
+.hd-source-head { position: sticky; top: 0; background: var(--background-fill-primary); padding: 4px 0; }
+.hd-empty { opacity: 0.7; font-size: 0.9em; }
+"""
+
+# clicks on "open source" buttons inside the cards (event delegation survives re-renders)
+CARDS_JS = ("element.addEventListener('click', (e) => { const b = e.target.closest('[data-open]');"
+            " if (b) trigger('click', {key: b.dataset.open}); });")
+# the source view scrolls the highlighted span into view whenever it changes
+SOURCE_JS = ("watch('value', () => { const m = element.querySelector('#hd-span');"
+             " if (m) m.scrollIntoView({block: 'center'}); });")
+
+
+# -- serving: host and login --------------------------------------------------------------------
+
+def parse_auth(auth: str | None) -> tuple[str, str] | None:
+    if not auth:
+        return None
+    user, sep, pw = auth.partition(":")
+    if not sep or not user or not pw:
+        raise ValueError("auth must be 'user:pass' (both non-empty)")
+    return user, pw
+
+
+def is_loopback(host: str) -> bool:
+    if host in ("localhost", "ip6-localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_serving(host: str, auth: str | None) -> tuple[str, str] | None:
+    """The login to require; refuse a non-loopback host without one (everyone on the network could read)."""
+    creds = parse_auth(auth)
+    if creds is None and not is_loopback(host):
+        raise ValueError(
+            f"refusing to serve on {host} without a login: anyone who can reach this address could read your "
+            f"documents. Pass --auth user:pass (or set auth = \"user:pass\" in the settings file), "
+            f"or serve on 127.0.0.1.")
+    return creds
+
+
+# -- the app ------------------------------------------------------------------------------------
+
+def _history(turns: list[dict]) -> list[ChatMessage]:
+    out = []
+    for t in turns[-3:]:
+        out.append(ChatMessage(role="user", content=t["question"]))
+        out.append(ChatMessage(role="assistant", content=t["answer"]))
+    return out
+
+
+def build_app(comp, llm: str | None = None) -> gr.Blocks:
+    """The web chat for one Components; `llm` overrides the settings' generator (local/openai/none)."""
+    if llm and llm != comp.settings.llm:
+        comp.settings = comp.settings.model_copy(update={"llm": llm})
+    lock = threading.Lock()  # one ingest/delete at a time
+
+    def collections() -> list[str]:
+        names = [c["name"] for c in comp.store.collections()]
+        cur = comp.settings.collection
+        return names if cur in names else [cur, *names]
+
+    def ask(question: str, turns: list[dict], collection: str, on_token=None) -> dict:
+        ans = comp.answerer(collection=collection or None, llm=comp.settings.llm, mode=comp.settings.retriever)
+        a = ans.ask(question, history=_history(turns) or None, on_token=on_token)
+        return render.payload(a)
+
+    # -- chat ---------------------------------------------------------------------------------
+    def respond(question, chat, turns, collection):
+        question = (question or "").strip()
+        chat, turns = list(chat or []), list(turns or [])
+        if not question:
+            yield chat, turns, gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return
+        chat += [{"role": "user", "content": render.esc(question)},
+                 {"role": "assistant", "content": "Đang tìm trong tài liệu…"}]
+        yield chat, turns, "", gr.skip(), gr.skip(), gr.skip()
+        q: queue.Queue = queue.Queue()
+        box: dict = {}
+
+        def work():
+            try:
+                box["p"] = ask(question, turns, collection, on_token=lambda t: q.put(t))
+            except Exception as e:  # shown in the chat, never a stack trace
+                box["err"] = e
+            q.put(None)
+
+        threading.Thread(target=work, daemon=True).start()
+        text = ""
+        while True:
+            tok = q.get()
+            if tok is None:
+                break
+            text += tok
+            while not q.empty():
+                nxt = q.get_nowait()
+                if nxt is None:
+                    q.put(None)
+                    break
+                text += nxt
+            chat[-1] = {"role": "assistant", "content": render.esc(text) + " ▌"}
+            yield chat, turns, gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        if "err" in box:
+            chat[-1] = {"role": "assistant", "content": f"Lỗi: {render.esc(box['err'])}"}
+            yield chat, turns, gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return
+        p = box["p"]
+        turn = len(turns)
+        turns.append(p)
+        chat[-1] = {"role": "assistant", "content": render.answer_markdown(p, turn)}
+        yield (chat, turns, "", render.cards_html(p, turn), render.related_html(p, turn),
+               '<div class="hd-empty">Bấm «Mở tài liệu nguồn» trên một đoạn để xem toàn văn.</div>')
+
+    def new_chat():
+        return ([], [], "", render.cards_html(None, 0), render.related_html(None, 0), "")
+
+    def show_turn(turns, evt: gr.SelectData):
+        """Clicking an answer shows that turn's citations."""
+        i = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
+        t = (i - 1) // 2 if isinstance(i, int) else -1
+        if not turns or not (0 <= t < len(turns)):
+            return gr.skip(), gr.skip()
+        return render.cards_html(turns[t], t), render.related_html(turns[t], t)
+
+    def open_source(turns, collection, evt: gr.EventData):
+        try:
+            turn, kind, n = str(evt.key).split(":")
+            p = turns[int(turn)]
+            c = next(c for c in p["citations" if kind == "cite" else "passages"] if c["n"] == int(n))
+        except (AttributeError, ValueError, IndexError, StopIteration, KeyError, TypeError):
+            return gr.skip()
+        coll = comp.collection(collection or None)
+        return render.source_html(c["title"], c["source"], coll.document_text(c["doc_id"]), c["start"], c["end"],
+                                  c.get("page"))
+
+    # -- documents ----------------------------------------------------------------------------
+    def doc_rows(collection):
+        docs = comp.collection(collection or None).documents()
+        rows = [[render.file_name(d["source"]), d["title"], d["chunks"], d["status"], d["doc_id"]] for d in docs]
+        choices = [(f"{render.file_name(d['source'])} ({d['doc_id']})", d["doc_id"]) for d in docs]
+        return rows, gr.update(choices=choices, value=None)
+
+    def refresh_docs(collection):
+        rows, dd = doc_rows(collection)
+        return rows, dd, gr.update(choices=collections(), value=collection)
+
+    def _ingest(paths, collection, progress, lines):
+        from ingest.pipeline import ingest_paths
+
+        s = comp.settings
+        coll = comp.collection(collection or None)
+
+        def cb(i, n, name):
+            if n:
+                progress((i, n), desc=f"Đang lập chỉ mục {name}" if name else "Xong", unit="tệp")
+
+        summary = ingest_paths(paths, coll, comp.embedder, chunk_tokens=s.chunk_tokens, overlap=s.chunk_overlap,
+                               max_bytes=int(max(s.max_file_mb, s.upload_max_mb) * 1e6), progress=cb)
+        for src in summary.added:
+            lines.append(f"✓ {render.file_name(src)}: đã thêm")
+        for src in summary.updated:
+            lines.append(f"✓ {render.file_name(src)}: đã cập nhật")
+        for src in summary.unchanged:
+            lines.append(f"– {render.file_name(src)}: không đổi")
+        for f in summary.failed:
+            lines.append(f"✗ {render.file_name(f['path'])}: {f['error']}")
+        return summary
+
+    def upload(files, collection, progress=gr.Progress()):
+        files = files or []
+        if not files:
+            return "Chưa chọn tệp nào.", *refresh_docs(collection)
+        lines, ok = [], []
+        dest = collection_dir(comp.settings.home, collection or comp.settings.collection)
+        for f in files:
+            src = getattr(f, "name", None) or str(f)
+            orig = getattr(f, "orig_name", None) or Path(src).name
+            try:
+                ok.append(store_upload(src, orig, dest, comp.settings.upload_max_mb))
+            except UploadError as e:
+                lines.append(f"✗ {render.esc(orig)}: {e}")
+            except OSError as e:
+                lines.append(f"✗ {render.esc(orig)}: không lưu được ({e.strerror})")
+        if ok:
+            with lock:
+                s = _ingest(ok, collection, progress, lines)
+            lines.append(f"\n{s.chunks} đoạn được lập chỉ mục trong {s.seconds:.1f} giây.")
+        return "\n\n".join(lines), *refresh_docs(collection)
+
+    def delete(doc_id, collection):
+        if not doc_id:
+            return "Chọn một tài liệu để xóa.", *refresh_docs(collection)
+        coll = comp.collection(collection or None)
+        src = next((d["source"] for d in coll.documents() if d["doc_id"] == doc_id), None)
+        with lock:
+            done = coll.delete_document(doc_id)
+        msg = f"Đã xóa {render.file_name(src)}." if done else "Không tìm thấy tài liệu."
+        if done and src:  # an uploaded copy goes too, so re-indexing does not bring it back
+            up = Path(comp.settings.home).resolve() / "uploads"
+            p = Path(src)
+            if up in p.parents and p.is_file():
+                p.unlink()
+        return msg, *refresh_docs(collection)
+
+    def reindex(collection, progress=gr.Progress()):
+        coll = comp.collection(collection or None)
+        paths = [Path(d["source"]) for d in coll.documents()]
+        if not paths:
+            return "Bộ tài liệu trống.", *refresh_docs(collection)
+        lines: list[str] = []
+        with lock:
+            s = _ingest(paths, collection, progress, lines)
+        lines.append(f"\nĐã lập chỉ mục lại: {len(s.updated)} cập nhật, {len(s.unchanged)} không đổi, "
+                     f"{len(s.failed)} lỗi.")
+        return "\n\n".join(lines), *refresh_docs(collection)
+
+    # -- settings -----------------------------------------------------------------------------
+    def save_settings(mode, top_k, llm_kind, url, model):
+        try:
+            top_k = int(top_k)
+            if not 1 <= top_k <= 50:
+                raise ValueError("top_k phải trong khoảng 1–50")
+            if mode not in ("hybrid", "dense", "bm25") or llm_kind not in ("local", "openai", "none"):
+                raise ValueError("giá trị không hợp lệ")
+            old = comp.settings
+            comp.settings = old.save(retriever=mode, top_k=top_k, llm=llm_kind, openai_base_url=url.strip(),
+                                     openai_model=model.strip())
+            if (url.strip(), model.strip()) != (old.openai_base_url, old.openai_model):
+                comp.__dict__.get("_llms", {}).pop("openai", None)  # rebuilt with the new URL next time
+            return f"✓ Đã lưu vào {old.config_file()}."
+        except Exception as e:
+            return f"✗ Không lưu được: {render.esc(e)}"
+
+    def api_ask(question: str, collection: str = "", history: list | None = None) -> dict:
+        """Answer one question over the collection's documents: answer, refused, citations, passages."""
+        turns = [{"question": h[0], "answer": h[1]} for h in (history or []) if isinstance(h, (list, tuple))]
+        return ask(question, turns, collection or comp.settings.collection)
+
+    def api_documents(collection: str = "") -> list:
+        """The documents of a collection."""
+        return comp.collection(collection or None).documents()
+
+    s = comp.settings
+    with gr.Blocks(title="Hỏi đáp tài liệu", analytics_enabled=False) as app:
+        turns = gr.State([])
+        with gr.Row():
+            gr.Markdown("## Hỏi đáp trên tài liệu của bạn")
+            coll_dd = gr.Dropdown(collections(), value=s.collection, label="Bộ tài liệu", allow_custom_value=True,
+                                  elem_id="hd-collection", scale=0, min_width=220)
+        with gr.Tabs():
+            with gr.Tab("Hỏi đáp", id="chat"):
+                with gr.Row():
+                    with gr.Column(scale=3):
+                        chat = gr.Chatbot(label="Cuộc trò chuyện", elem_id="hd-chat", height=460,
+                                          placeholder="Đặt câu hỏi về tài liệu của bạn. Câu trả lời kèm nguồn [1].",
+                                          feedback_options=None, buttons=["copy"])
+                        with gr.Row():
+                            box = gr.Textbox(placeholder="Nhập câu hỏi rồi nhấn Enter…", show_label=False,
+                                             elem_id="hd-question", scale=5, autofocus=True)
+                            send = gr.Button("Gửi", variant="primary", elem_id="hd-send", scale=1, min_width=80)
+                        new = gr.Button("+ Cuộc trò chuyện mới", elem_id="hd-new", size="sm")
+                    with gr.Column(scale=2):
+                        cards = gr.HTML(render.cards_html(None, 0), elem_id="hd-cards", js_on_load=CARDS_JS)
+                        with gr.Accordion("Các đoạn liên quan", open=False, elem_id="hd-related-acc"):
+                            related = gr.HTML(render.related_html(None, 0), elem_id="hd-related",
+                                              js_on_load=CARDS_JS)
+                with gr.Accordion("Tài liệu nguồn", open=True, elem_id="hd-source-acc"):
+                    source = gr.HTML("", elem_id="hd-source-view", js_on_load=SOURCE_JS)
+            with gr.Tab("Tài liệu", id="docs"):
+                files = gr.File(label="Tải tài liệu lên (txt, md, html, pdf, docx)", file_count="multiple",
+                                file_types=sorted(__import__("ingest.load", fromlist=["SUPPORTED"]).SUPPORTED),
+                                elem_id="hd-files")
+                up_btn = gr.Button("Thêm vào bộ tài liệu", variant="primary", elem_id="hd-upload")
+                up_status = gr.Markdown(elem_id="hd-upload-status")
+                docs = gr.Dataframe(headers=DOC_HEADERS, label="Tài liệu trong bộ", interactive=False,
+                                    elem_id="hd-docs", wrap=True)
+                with gr.Row():
+                    doc_dd = gr.Dropdown([], label="Chọn tài liệu", elem_id="hd-doc-pick", scale=3)
+                    del_btn = gr.Button("Xóa tài liệu", variant="stop", elem_id="hd-delete", scale=1)
+                    reidx_btn = gr.Button("Lập chỉ mục lại", elem_id="hd-reindex", scale=1)
+                    refresh_btn = gr.Button("Làm mới", elem_id="hd-refresh", scale=1)
+            with gr.Tab("Cài đặt", id="settings"):
+                mode = gr.Radio(MODE_CHOICES, value=s.retriever, label="Chế độ tìm kiếm", elem_id="hd-mode")
+                top_k = gr.Slider(1, 50, value=s.top_k, step=1, label="Số đoạn truy xuất (top_k)", elem_id="hd-topk")
+                llm_kind = gr.Radio(LLM_CHOICES, value=s.llm, label="Bộ sinh câu trả lời", elem_id="hd-llm")
+                url = gr.Textbox(s.openai_base_url, label="URL máy chủ tương thích OpenAI", elem_id="hd-url")
+                model = gr.Textbox(s.openai_model, label="Tên mô hình (OpenAI)", elem_id="hd-model")
+                save = gr.Button("Lưu cài đặt", variant="primary", elem_id="hd-save")
+                save_status = gr.Markdown(elem_id="hd-save-status")
+
+        priv = dict(api_visibility="private")
+        outs = [chat, turns, box, cards, related, source]
+        box.submit(respond, [box, chat, turns, coll_dd], outs, **priv)
+        send.click(respond, [box, chat, turns, coll_dd], outs, **priv)
+        new.click(new_chat, None, outs, **priv)
+        chat.select(show_turn, [turns], [cards, related], **priv)
+        cards.click(open_source, [turns, coll_dd], [source], **priv)
+        related.click(open_source, [turns, coll_dd], [source], **priv)
+
+        doc_outs = [docs, doc_dd, coll_dd]
+        up_btn.click(upload, [files, coll_dd], [up_status, *doc_outs], **priv).then(
+            lambda: None, None, [files], **priv)
+        del_btn.click(delete, [doc_dd, coll_dd], [up_status, *doc_outs], **priv)
+        reidx_btn.click(reindex, [coll_dd], [up_status, *doc_outs], **priv)
+        refresh_btn.click(refresh_docs, [coll_dd], doc_outs, **priv)
+        coll_dd.change(lambda c: doc_rows(c), [coll_dd], [docs, doc_dd], **priv)
+        app.load(refresh_docs, [coll_dd], doc_outs, **priv)
+        save.click(save_settings, [mode, top_k, llm_kind, url, model], [save_status], **priv)
+
+        gr.api(api_ask, api_name="ask")
+        gr.api(api_documents, api_name="documents")
+    app._deprecated_css = CSS  # Gradio 6 takes css in launch(); this keeps it for a plain app.launch()
+    return app
+
+
+def launch(app: gr.Blocks, comp, *, host: str | None = None, port: int | None = None,
+           prevent_thread_lock: bool = False, auth: str | None = None):
+    """Launch a built app with hoidap's host/login policy and upload limit."""
+    s = comp.settings
+    host = host or s.host
+    creds = check_serving(host, auth if auth is not None else s.auth)
+    app.queue(default_concurrency_limit=2)
+    return app.launch(server_name=host, server_port=port if port is not None else s.port, auth=creds,
+                      auth_message="Đăng nhập để dùng Hỏi đáp tài liệu" if creds else None,
+                      max_file_size=f"{s.upload_max_mb:g}mb", prevent_thread_lock=prevent_thread_lock,
+                      show_error=True, quiet=prevent_thread_lock, css=CSS, footer_links=["api", "settings"])
+
+
+def serve(comp, llm: str | None = None, *, host: str | None = None, port: int | None = None,
+          block: bool = True) -> gr.Blocks:
+    """`hoidap serve`: refuse an open non-loopback host before building anything, then serve the chat."""
+    check_serving(host or comp.settings.host, comp.settings.auth)
+    app = build_app(comp, llm=llm)
+    launch(app, comp, host=host, port=port, prevent_thread_lock=not block)
+    return app

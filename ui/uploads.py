@@ -1,0 +1,69 @@
+"""Upload safety: files land only inside the data directory, under a clean name, checked for size and type."""
+from __future__ import annotations
+
+import re
+import shutil
+import unicodedata
+from pathlib import Path
+
+from ingest.load import SUPPORTED
+
+
+class UploadError(Exception):
+    """A refused upload; the message is shown to the user (Vietnamese)."""
+
+
+_BAD = re.compile(r"[^\w.\- ()]+")
+
+
+def safe_name(name: str) -> str:
+    """A file name with no directory part, no control or path characters, no leading dots."""
+    name = unicodedata.normalize("NFC", str(name or "")).replace("\\", "/").split("/")[-1]
+    name = _BAD.sub("_", name).strip(" .")
+    name = re.sub(r"_+", "_", name)
+    if not name or name in (".", ".."):
+        raise UploadError("tên tệp không hợp lệ")
+    stem, dot, ext = name.rpartition(".")
+    if len(name) > 120:
+        name = (stem[: 110] + "." + ext) if dot else name[:120]
+    return name
+
+
+def collection_dir(home: Path, collection: str) -> Path:
+    slug = re.sub(r"[^\w.-]+", "-", collection).strip("-.") or "default"
+    return Path(home).resolve() / "uploads" / slug
+
+
+def _sniff(path: Path, ext: str) -> bool:
+    with open(path, "rb") as f:
+        head = f.read(8192)
+    if ext == ".pdf":
+        return head.startswith(b"%PDF")
+    if ext == ".docx":
+        return head.startswith(b"PK\x03\x04")
+    return b"\x00" not in head or head[:2] in (b"\xff\xfe", b"\xfe\xff")  # text (UTF-16 has NULs)
+
+
+def store_upload(src: str | Path, original_name: str, dest_dir: Path, max_mb: float) -> Path:
+    """Copy one uploaded file into dest_dir (inside the data directory); raise UploadError if refused."""
+    src = Path(src)
+    name = safe_name(original_name)
+    ext = Path(name).suffix.lower()
+    if ext not in SUPPORTED:
+        raise UploadError(f"loại tệp '{ext or name}' không được hỗ trợ (chỉ nhận {', '.join(sorted(SUPPORTED))})")
+    size = src.stat().st_size
+    if size > max_mb * 1e6:
+        raise UploadError(f"tệp quá lớn: {size / 1e6:.1f} MB > giới hạn {max_mb:g} MB (upload_max_mb)")
+    if size == 0:
+        raise UploadError("tệp rỗng")
+    if not _sniff(src, ext):
+        raise UploadError(f"nội dung không khớp với đuôi tệp {ext}")
+    dest_dir = Path(dest_dir).resolve()
+    dest = (dest_dir / name).resolve()
+    if dest.parent != dest_dir:  # belt and braces: safe_name already removed every path part
+        raise UploadError("tên tệp không hợp lệ")
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name("." + dest.name + ".part")
+    shutil.copyfile(src, tmp)
+    tmp.replace(dest)
+    return dest
