@@ -47,6 +47,15 @@ CSS = """
 .hd-empty { opacity: 0.7; font-size: 0.9em; }
 """
 
+# Gradio's own widget texts: it ships no Vietnamese, so both locales get these (see docs/ui.md)
+VI_UI = {
+    "upload_text.click_to_upload": "Bấm để chọn tệp", "upload_text.drop_file": "Thả tệp vào đây",
+    "common.or": "hoặc", "common.loading": "Đang tải", "common.clear": "Xóa", "common.remove": "Bỏ",
+    "common.download": "Tải về", "common.error": "Lỗi", "common.settings": "Giao diện", "file.uploading": "Đang tải lên...",
+    "errors.use_via_api": "Dùng qua API", "login.username": "tên đăng nhập", "login.password": "mật khẩu",
+    "login.login": "Đăng nhập", "login.incorrect_credentials": "Sai tên đăng nhập hoặc mật khẩu",
+}
+
 # clicks on "open source" buttons inside the cards (event delegation survives re-renders)
 CARDS_JS = ("element.addEventListener('click', (e) => { const b = e.target.closest('[data-open]');"
             " if (b) trigger('click', {key: b.dataset.open}); });")
@@ -337,9 +346,10 @@ def build_app(comp, llm: str | None = None) -> gr.Blocks:
 
         priv = dict(api_visibility="private")
         outs = [chat, turns, box, cards, related, source]
-        box.submit(respond, [box, chat, turns, coll_dd], outs, **priv)
-        send.click(respond, [box, chat, turns, coll_dd], outs, **priv)
+        box.submit(respond, [box, chat, turns, coll_dd], outs, show_progress="hidden", **priv)
+        send.click(respond, [box, chat, turns, coll_dd], outs, show_progress="hidden", **priv)
         new.click(new_chat, None, outs, **priv)
+        chat.clear(new_chat, None, outs, **priv)
         chat.select(show_turn, [turns], [cards, related], **priv)
         cards.click(open_source, [turns, coll_dd], [source], **priv)
         related.click(open_source, [turns, coll_dd], [source], **priv)
@@ -370,7 +380,8 @@ def launch(app: gr.Blocks, comp, *, host: str | None = None, port: int | None = 
     return app.launch(server_name=host, server_port=port if port is not None else s.port, auth=creds,
                       auth_message="Đăng nhập để dùng Hỏi đáp tài liệu" if creds else None,
                       max_file_size=f"{s.upload_max_mb:g}mb", prevent_thread_lock=prevent_thread_lock,
-                      show_error=True, quiet=prevent_thread_lock, css=CSS, footer_links=["api", "settings"])
+                      show_error=True, quiet=prevent_thread_lock, css=CSS, footer_links=["api", "settings"],
+                      i18n=gr.I18n(en=VI_UI, vi=VI_UI))
 
 
 def serve(comp, llm: str | None = None, *, host: str | None = None, port: int | None = None,
