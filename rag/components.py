@@ -65,5 +65,4 @@ class Components:
 
         s = self.settings
         return Answerer(self.retriever(collection, mode), self.llm(llm), context_passages=s.context_passages,
-                        max_tokens=s.max_tokens, refuse_min_cosine=s.refuse_min_cosine,
-                        refuse_min_bm25=s.refuse_min_bm25)
+                        max_tokens=s.max_tokens, answerable_threshold=s.answerable_threshold)

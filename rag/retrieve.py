@@ -53,15 +53,28 @@ class Retriever:
         self.mode, self.top_k, self.dense_weight, self.fusion, self.candidates = mode, top_k, dense_weight, fusion, candidates
 
     def retrieve(self, query: str, top_k: int | None = None, mode: str | None = None) -> list[Hit]:
+        return self.search(query, top_k, mode)[0]
+
+    def search(self, query: str, top_k: int | None = None, mode: str | None = None) -> tuple[list[Hit], dict]:
+        """Hits, and the raw top scores of both retrievers (the refusal decision's inputs).
+
+        Both retrievers always run: their raw scores are needed whatever the ranking mode.
+        """
         top_k = top_k or self.top_k
         mode = mode or self.mode
         q = normalize_text(query)
         dense: dict[str, float] = {}
-        lex: dict[str, float] = {}
-        if mode in ("hybrid", "dense") and self.embedder is not None:
+        if self.embedder is not None:
             dense = dict(self.coll.dense_search(self.embedder.embed_query(q), self.candidates))
-        if mode in ("hybrid", "bm25"):
-            lex = dict(self.coll.lexical_search(q, self.candidates))
+        lex = dict(self.coll.lexical_search(q, self.candidates))
+        signals = {"dense": max(dense.values(), default=0.0), "bm25": max(lex.values(), default=0.0)}
+        if mode == "dense":
+            lex_rank, dense_rank = {}, dense
+        elif mode == "bm25":
+            lex_rank, dense_rank = lex, {}
+        else:
+            lex_rank, dense_rank = lex, dense
+        dense, lex = dense_rank, lex_rank
         fused = self._fuse(dense, lex, q) if mode == "hybrid" else (dense or lex)
         ranked = sorted(fused, key=lambda k: -fused[k])
         rows = self.coll.chunks(ranked[: max(top_k * 3, 20)])
@@ -81,14 +94,7 @@ class Retriever:
                             round(float(norm[cid]), 4), dense.get(cid), lex.get(cid)))
             if len(hits) >= top_k:
                 break
-        return hits
-
-    def signals(self, query: str) -> dict:
-        """Raw (not normalized) top scores: the inputs of the refusal decision."""
-        q = normalize_text(query)
-        d = self.coll.dense_search(self.embedder.embed_query(q), 1) if self.embedder else []
-        b = self.coll.lexical_search(q, 1)
-        return {"dense": d[0][1] if d else 0.0, "bm25": b[0][1] if b else 0.0}
+        return hits, signals
 
     def _fuse(self, dense: dict[str, float], lex: dict[str, float], q: str) -> dict[str, float]:
         keys = set(dense) | set(lex)

@@ -36,9 +36,8 @@ class Settings(BaseModel):
     openai_model: str = "qwen2.5:1.5b"
     openai_api_key: str = ""
     llm_timeout: float = 60.0
-    context_passages: int = 4
-    refuse_min_bm25: float = 6.0
-    refuse_min_cosine: float = 0.80
+    context_passages: int = 3
+    answerable_threshold: float = Field(1.5, description="refuse below this score of raw retrieval signals")
     # serving
     host: str = "127.0.0.1"
     port: int = 7860
