@@ -1,0 +1,275 @@
+"""Evaluation runs: index a set's contexts (cached), retrieve with each retriever, answer, score.
+
+Indexing goes through the normal ingest pipeline: each unique context is written to
+`<home>/eval/<cache key>/docs/<context key>.txt` and that folder is ingested, so chunking, normalization,
+embedding and the BM25 index are exactly the product's.  The cache key covers the set name, the indexed
+contexts, the embedder and the chunk settings: a second run of the same set finds every document
+unchanged and embeds nothing.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from eval import metrics as M
+from eval.sets import EvalSet, Item
+
+DEPTH = 50  # chunks retrieved per question before mapping to documents
+RETRIEVERS = ("hybrid", "dense", "bm25")
+
+
+@dataclass
+class RunConfig:
+    retrievers: list[str] = field(default_factory=lambda: ["hybrid"])  # the first one is the primary
+    ks: list[int] = field(default_factory=lambda: [1, 3, 5, 10, 20])
+    retrieval_only: bool = False
+    llm: str | None = None
+    limit: int | None = None
+    seed: int = 0
+    holdout_articles: int = 0
+    depth: int = DEPTH
+
+    def __post_init__(self):
+        self.ks = sorted(set(self.ks) | {1, 5, 10})
+        for r in self.retrievers:
+            if r not in RETRIEVERS:
+                raise ValueError(f"unknown retriever '{r}' (use {', '.join(RETRIEVERS)})")
+
+
+class _QueryCache:
+    """The product's embedder with query vectors memoized: hybrid and dense runs embed each question once."""
+
+    def __init__(self, inner):
+        self._e, self._q = inner, {}
+        self.model_id, self.dim = inner.model_id, inner.dim
+
+    def embed_query(self, text):
+        if text not in self._q:
+            self._q[text] = self._e.embed_query(text)
+        return self._q[text]
+
+    def embed_passages(self, texts):
+        return self._e.embed_passages(texts)
+
+    def count_tokens(self, text):
+        return self._e.count_tokens(text)
+
+
+# -- sampling and hold-out -----------------------------------------------------------------------------
+def select_items(es: EvalSet, limit: int | None = None, seed: int = 0,
+                 holdout_articles: int = 0) -> tuple[list[Item], set[str]]:
+    """A reproducible sample; with holdout_articles, K articles' contexts are left out of the index and
+    their questions become unanswerable.  Returns (items, held-out context keys)."""
+    rng = random.Random(seed)
+    held_keys: set[str] = set()
+    items = list(es.items)
+    if holdout_articles:
+        arts = sorted({i.article for i in items if i.article})
+        if not arts:
+            raise ValueError("--holdout-articles needs a SQuAD-style set (questions grouped in articles)")
+        if holdout_articles >= len(arts):
+            raise ValueError(f"--holdout-articles {holdout_articles}: the set has only {len(arts)} articles")
+        held = set(rng.sample(arts, holdout_articles))
+        out = []
+        for it in items:
+            if it.article in held:
+                held_keys.add(it.context_key)
+                it = Item(it.qid, it.question, it.answers, None, None, [], [], False, it.article, it.line)
+            out.append(it)
+        items = out
+    if limit and limit < len(items):
+        idx = sorted(rng.sample(range(len(items)), limit))
+        items = [items[i] for i in idx]
+    return items, held_keys
+
+
+# -- indexing ------------------------------------------------------------------------------------------
+def cache_key(es: EvalSet, keys: list[str], model_id: str, chunk_tokens: int, overlap: int) -> str:
+    h = hashlib.sha1(json.dumps([es.name, es.contexts_hash(keys), model_id, chunk_tokens, overlap]).encode())
+    return h.hexdigest()[:12]
+
+
+def index_contexts(es: EvalSet, comp, name: str | None = None, exclude: set[str] | None = None,
+                   progress: Callable[[int, int, str], None] | None = None) -> tuple[str, dict[str, str], dict]:
+    """Index the set's unique contexts as documents.  Returns (collection, context key -> doc_id, info)."""
+    from ingest.pipeline import ingest_paths
+    from ingest.store import doc_id_for
+
+    s = comp.settings
+    keys = sorted(k for k in es.contexts if k not in (exclude or set()))
+    if not keys:
+        raise ValueError(f"{es.name}: the set has no contexts to index (use --collection NAME)")
+    ck = cache_key(es, keys, comp.embedder.model_id, s.chunk_tokens, s.chunk_overlap)
+    name = name or f"eval-{es.name[:24]}-{ck}"
+    base = Path(s.home) / "eval" / ck
+    docs = base / "docs"
+    docs.mkdir(parents=True, exist_ok=True)
+    key2doc = {}
+    for k in keys:
+        p = docs / f"{k}.txt"
+        if not p.exists():
+            p.write_text(es.contexts[k], encoding="utf-8")
+        key2doc[k] = doc_id_for(str(p.resolve()))
+    coll = comp.collection(name)
+    t0 = time.time()
+    if all((coll.doc_state(d) or ("", ""))[1] == "ok" for d in key2doc.values()) and not coll.pending_documents():
+        info = {"cached": True, "chunks": coll.count_chunks(), "seconds": 0.0}
+    else:
+        summ = ingest_paths([docs], coll, comp.embedder, chunk_tokens=s.chunk_tokens, overlap=s.chunk_overlap,
+                            progress=progress)
+        info = {"cached": False, "added": len(summ.added), "updated": len(summ.updated),
+                "unchanged": len(summ.unchanged), "failed": summ.failed, "chunks": coll.count_chunks(),
+                "seconds": round(time.time() - t0, 2)}
+    info.update({"collection": name, "cache_key": ck, "documents": len(keys), "docs_dir": str(docs)})
+    (base / "manifest.json").write_text(json.dumps({"set": es.path, "collection": name, "key2doc": key2doc},
+                                                   ensure_ascii=False), encoding="utf-8")
+    return name, key2doc, info
+
+
+# -- relevance -----------------------------------------------------------------------------------------
+class _Gold:
+    """Resolves each question's relevant documents in the evaluated collection."""
+
+    def __init__(self, coll, key2doc: dict[str, str] | None):
+        self.coll, self.key2doc = coll, key2doc or {}
+        self._texts: dict[str, str] | None = None
+
+    def _doc_texts(self) -> dict[str, str]:
+        if self._texts is None:
+            self._texts = {d["doc_id"]: M.normalize_answer(self.coll.document_text(d["doc_id"]) or "")
+                           for d in self.coll.documents() if d["status"] == "ok"}
+        return self._texts
+
+    def relevant(self, it: Item) -> set[str]:
+        if not it.answerable:
+            return set()
+        if it.context_key and it.context_key in self.key2doc:
+            return {self.key2doc[it.context_key]}
+        rel: set[str] = set()
+        for ref in it.gold_docs:
+            rel.update(self.coll.find_documents(ref))
+        for p in it.gold_passages:
+            np_ = M.normalize_answer(p)
+            rel.update(d for d, t in self._doc_texts().items() if np_ and np_ in t)
+        return rel
+
+
+# -- the run -------------------------------------------------------------------------------------------
+def _chunk_rank(hits, gold_doc: str, start: int, length: int) -> int | None:
+    for i, h in enumerate(hits, 1):
+        if h.doc_id == gold_doc and h.start <= start and start + length <= h.end:
+            return i
+    return None
+
+
+def run_eval(es: EvalSet, comp, cfg: RunConfig, collection: str, key2doc: dict[str, str] | None = None,
+             items: list[Item] | None = None, progress=None) -> dict:
+    """Score every retriever in cfg.retrievers (the first also answers).  Returns
+    {"metrics": {...primary, "baselines": {mode: {...}}}, "rows": [per-question results of the primary]}."""
+    from rag.retrieve import Retriever
+
+    s = comp.settings
+    items = list(es.items) if items is None else items
+    coll = comp.collection(collection, create=False)
+    gold = _Gold(coll, key2doc)
+    emb = _QueryCache(comp.embedder)
+    rels = [gold.relevant(it) for it in items]
+    scored = [i for i, r in enumerate(rels) if r]
+    chunk_level = es.format == "squad" and bool(key2doc)
+    per_mode: dict[str, dict] = {}
+    rows: list[dict] = []
+    total = len(items) * len(cfg.retrievers) + (0 if cfg.retrieval_only else len(items))
+    done = 0
+    for mi, mode in enumerate(cfg.retrievers):
+        r = Retriever(coll, emb, mode, s.top_k, s.dense_weight, s.fusion, s.candidates)
+        sc, lat, chunk_ranks = [], [], []
+        for i, it in enumerate(items):
+            t0 = time.perf_counter()
+            hits = r.retrieve(it.question, top_k=cfg.depth)
+            lat.append(time.perf_counter() - t0)
+            ranked = M.doc_ranking(h.doc_id for h in hits)
+            rel = rels[i]
+            row_scores = M.retrieval_scores(ranked, rel, cfg.ks) if rel else {}
+            crank = None
+            if chunk_level and rel and it.answer_start is not None and it.answers:
+                crank = _chunk_rank(hits, next(iter(rel)), it.answer_start, len(it.answers[0]))
+                chunk_ranks.append(crank)
+                for k in cfg.ks:
+                    row_scores[f"chunk_hit@{k}"] = 1.0 if crank is not None and crank <= k else 0.0
+            if rel:
+                sc.append(row_scores)
+            if mi == 0:
+                rows.append({"id": it.qid, "question": it.question, "answerable": it.answerable,
+                             "gold": {"answers": it.answers, "doc_ids": sorted(rel)},
+                             "retrieved": ranked[:10], "gold_rank": M.first_rank(ranked, rel) if rel else None,
+                             "chunk_rank": crank, "scores": row_scores,
+                             "retrieval_s": round(lat[-1], 4),
+                             "pass": bool(row_scores.get("hit@5")) if rel else None})
+            done += 1
+            if progress:
+                progress(done, total, mode)
+        m = {"retriever": mode, "n_questions": len(sc)}
+        keys = ["p@1", "mrr@10", "ndcg@10"] + [f"recall@{k}" for k in cfg.ks] + [f"hit@{k}" for k in cfg.ks]
+        if chunk_level:
+            keys += [f"chunk_hit@{k}" for k in cfg.ks]
+        for k in keys:
+            m[k] = M.mean(x.get(k) for x in sc)
+        m["retrieval_latency_p50"] = M.percentile(lat, 50)
+        m["retrieval_latency_p95"] = M.percentile(lat, 95)
+        per_mode[mode] = m
+    primary = cfg.retrievers[0]
+    out = dict(per_mode[primary])
+    out["baselines"] = {k: v for k, v in per_mode.items() if k != primary}
+    if not cfg.retrieval_only:
+        out.update(answer_items(comp, collection, primary, cfg.llm, items, rows,
+                                progress=(lambda j: progress(done + j, total, "answers")) if progress else None))
+    return {"metrics": out, "rows": rows}
+
+
+def answer_items(comp, collection: str, mode: str, llm: str | None, items: list[Item], rows: list[dict],
+                 progress=None) -> dict:
+    ans = comp.answerer(collection=collection, llm=llm, mode=mode)
+    ha, f1, cp, cr, refused_unans, answered_ans, ttft, lat = [], [], [], [], [], [], [], []
+    for j, (it, row) in enumerate(zip(items, rows), 1):
+        t0 = time.perf_counter()
+        a = ans.ask(it.question)
+        total = time.perf_counter() - t0
+        cited = [c.text for c in a.citations]
+        sc = row["scores"]
+        first = a.timings.get("first_token_s")
+        lat.append(a.timings.get("total_s") or total)
+        if first is not None:
+            ttft.append(first)
+        if it.answerable:
+            answered_ans.append(0.0 if a.refused else 1.0)
+            if it.answers:
+                text = "" if a.refused else a.answer
+                sc["has_answer"] = M.has_answer(text, it.answers)
+                sc["token_f1"] = M.token_f1(text, it.answers)
+                sc["citation_precision"] = M.citation_precision(cited, it.answers) if not a.refused else None
+                sc["citation_recall"] = M.citation_recall(cited, it.answers)
+                ha.append(sc["has_answer"])
+                f1.append(sc["token_f1"])
+                cp.append(sc["citation_precision"])
+                cr.append(sc["citation_recall"])
+                row["pass"] = bool(sc["has_answer"])
+        else:
+            refused_unans.append(1.0 if a.refused else 0.0)
+            row["pass"] = bool(a.refused)
+        row.update({"answer": a.answer, "refused": a.refused, "mode": a.mode,
+                    "citations": [{"n": c.n, "doc_id": c.doc_id, "start": c.start, "end": c.end, "text": c.text}
+                                  for c in a.citations],
+                    "latency_s": round(lat[-1], 4), "ttft_s": first})
+        if progress:
+            progress(j)
+    return {"llm": llm or comp.settings.llm, "has_answer": M.mean(ha), "token_f1": M.mean(f1),
+            "citation_precision": M.mean(cp), "citation_recall": M.mean(cr),
+            "refusal_rate": M.mean(refused_unans), "answered_rate": M.mean(answered_ans),
+            "n_answerable": len(answered_ans), "n_unanswerable": len(refused_unans),
+            "ttft_p50": M.percentile(ttft, 50), "latency_p50": M.percentile(lat, 50),
+            "latency_p95": M.percentile(lat, 95)}
