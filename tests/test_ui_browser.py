@@ -68,7 +68,7 @@ def browser():
 def page(browser, server):
     ctx = browser.new_context(viewport={"width": 1360, "height": 900}, locale="vi-VN")
     pg = ctx.new_page()
-    pg.set_default_timeout(30_000)
+    pg.set_default_timeout(60_000)  # the CI machine has 2 shared cores
     pg.goto(server["url"], wait_until="domcontentloaded")
     pg.wait_for_selector("#hd-question textarea")
     yield pg
@@ -154,7 +154,7 @@ def test_upload_ask_delete(page, server, tmp_path):
     open_tab(page, "Tài liệu")
     page.wait_for_selector("#hd-docs")
     page.locator("#hd-files input[type=file]").set_input_files([str(good), str(bad)])
-    page.wait_for_selector("#hd-files :text('co-tuong.txt')")
+    page.wait_for_selector("#hd-files :text('co-tuong.txt')", timeout=120_000)
     page.locator("#hd-upload").click()
     status = page.locator("#hd-upload-status")
     status.get_by_text("co-tuong.txt: đã thêm").wait_for()

@@ -191,7 +191,12 @@ def build_app(comp, llm: str | None = None) -> gr.Blocks:
 
     # -- documents ----------------------------------------------------------------------------
     def doc_rows(collection):
-        docs = comp.collection(collection or None).documents()
+        from ingest.store import StoreError
+
+        try:  # listing a collection that does not exist yet must not create it
+            docs = comp.collection(collection or None, create=False).documents()
+        except StoreError:
+            docs = []
         rows = [[render.file_name(d["source"]), d["title"], d["chunks"], d["status"], d["doc_id"]] for d in docs]
         choices = [(f"{render.file_name(d['source'])} ({d['doc_id']})", d["doc_id"]) for d in docs]
         return rows, gr.update(choices=choices, value=None)
@@ -238,9 +243,14 @@ def build_app(comp, llm: str | None = None) -> gr.Blocks:
             except OSError as e:
                 lines.append(f"✗ {render.esc(orig)}: không lưu được ({e.strerror})")
         if ok:
-            with lock:
-                s = _ingest(ok, collection, progress, lines)
-            lines.append(f"\n{s.chunks} đoạn được lập chỉ mục trong {s.seconds:.1f} giây.")
+            from ingest.store import StoreError
+
+            try:
+                with lock:
+                    s = _ingest(ok, collection, progress, lines)
+                lines.append(f"\n{s.chunks} đoạn được lập chỉ mục trong {s.seconds:.1f} giây.")
+            except StoreError as e:
+                lines.append(f"✗ Không lập chỉ mục được: {render.esc(e)}")
         return "\n\n".join(lines), *refresh_docs(collection)
 
     def delete(doc_id, collection):
@@ -346,8 +356,10 @@ def build_app(comp, llm: str | None = None) -> gr.Blocks:
 
         priv = dict(api_visibility="private")
         outs = [chat, turns, box, cards, related, source]
-        box.submit(respond, [box, chat, turns, coll_dd], outs, show_progress="hidden", **priv)
-        send.click(respond, [box, chat, turns, coll_dd], outs, show_progress="hidden", **priv)
+        # one answer at a time: the local generator holds one model context
+        one = dict(concurrency_limit=1, concurrency_id="answer", show_progress="hidden", **priv)
+        box.submit(respond, [box, chat, turns, coll_dd], outs, **one)
+        send.click(respond, [box, chat, turns, coll_dd], outs, **one)
         new.click(new_chat, None, outs, **priv)
         chat.clear(new_chat, None, outs, **priv)
         chat.select(show_turn, [turns], [cards, related], **priv)
@@ -364,7 +376,7 @@ def build_app(comp, llm: str | None = None) -> gr.Blocks:
         app.load(refresh_docs, [coll_dd], doc_outs, **priv)
         save.click(save_settings, [mode, top_k, llm_kind, url, model], [save_status], **priv)
 
-        gr.api(api_ask, api_name="ask")
+        gr.api(api_ask, api_name="ask", concurrency_limit=1, concurrency_id="answer")
         gr.api(api_documents, api_name="documents")
     app._deprecated_css = CSS  # Gradio 6 takes css in launch(); this keeps it for a plain app.launch()
     return app
