@@ -84,7 +84,7 @@ def ask(pg, question: str, turn: int) -> None:
     pg.fill("#hd-question textarea", question)
     pg.press("#hd-question textarea", "Enter")
     # the answer is final when the cards of this turn are rendered (or the refusal box)
-    pg.wait_for_selector(f"#hd-cards [id^='hd-card-{turn}-'], #hd-cards #hd-refusal")
+    pg.wait_for_selector(f"#hd-cards [id^='hd-card-{turn}-'], #hd-cards #hd-refusal[data-turn='{turn}']")
 
 
 def open_tab(pg, name: str) -> None:
@@ -185,6 +185,18 @@ def test_upload_ask_delete(page, server, tmp_path):
     page.wait_for_selector("#hd-related")
     texts = page.locator("#hd-cards").inner_text() + page.locator("#hd-related").inner_text()
     assert "1997" not in texts and "co-tuong.txt" not in texts
+
+
+def test_choosing_another_collection(page):
+    pick = page.locator("#hd-collection input")
+    pick.fill("bo-trong")
+    pick.press("Enter")
+    ask(page, QUESTION, 0)  # an empty collection answers nothing
+    assert page.locator("#hd-refusal").is_visible()
+    pick.fill("default")
+    pick.press("Enter")
+    ask(page, QUESTION, 1)
+    assert page.locator("#hd-cards .hd-card").count() >= 1
 
 
 def test_settings_are_saved_to_the_settings_file(page, server):

@@ -91,3 +91,10 @@ def test_supporting_words_are_highlighted():
     assert not any("Đây" in w for w in words)
     html = cards_html(_payload(text), 0)
     assert '<mark class="hd-hl">' in html and "15-4</mark>" in html
+
+
+def test_card_shows_pdf_page_and_heading():
+    p = _payload("Hội nghị được tổ chức sáng 15-4.")
+    p["citations"][0].update(page=2, heading="Phần I")
+    html = cards_html(p, 0)
+    assert "trang 2" in html and "Phần I" in html

@@ -107,7 +107,7 @@ def cards_html(p: dict | None, turn: int) -> str:
     if p is None:
         return '<div class="hd-empty">Các đoạn trích dẫn sẽ hiện ở đây sau khi bạn đặt câu hỏi.</div>'
     if p["refused"]:
-        head = ('<div class="hd-refusal-box" id="hd-refusal"><b>Tài liệu không trả lời câu hỏi này.</b> '
+        head = (f'<div class="hd-refusal-box" id="hd-refusal" data-turn="{turn}"><b>Tài liệu không trả lời câu hỏi này.</b> '
                 "Không có đoạn nào đủ căn cứ để trích dẫn.</div>")
         return head
     cards = "".join(_card(c, turn, "cite", p) for c in p["citations"])
