@@ -109,12 +109,19 @@ def chunk_document(
         tail = cur[-overlap_sentences:] if keep_overlap and overlap_sentences > 0 and len(cur) > 1 else []
         cur = [u for u in tail if not u[3].startswith("\x00")]
 
+    def page_of(u) -> int | None:
+        return bisect.bisect_right(page_starts, doc.offsets[u[0]]) if page_starts else None
+
     for u in units:
         is_heading = u[3].startswith("\x00")
         total = sum(x[2] for x in cur)
+        if cur and page_starts and page_of(u) != page_of(cur[0]):
+            flush(keep_overlap=False)  # a chunk never spans two pages: its page number is exact
+            cur = []
         if is_heading and any(not x[3].startswith("\x00") for x in cur):
             flush(keep_overlap=False)
-        elif cur and total + u[2] > max_tokens:
+        elif cur and total + u[2] > max_tokens and not all(x[3].startswith("\x00") for x in cur):
+            # (a chunk of headings only is never emitted: headings stay with the text they head)
             flush(keep_overlap=True)
             if sum(x[2] for x in cur) + u[2] > max_tokens:
                 cur = []

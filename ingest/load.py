@@ -4,6 +4,8 @@ from __future__ import annotations
 import codecs
 import fnmatch
 import os
+import stat
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,13 +55,16 @@ def find_files(paths: list[Path], include: list[str] | None = None, exclude: lis
 
 def read_bytes(path: Path, max_bytes: int) -> bytes:
     try:
-        size = path.stat().st_size
+        st = path.stat()
     except FileNotFoundError:
         raise LoadError("file not found (removed while ingesting?)") from None
     except OSError as e:
         raise LoadError(f"cannot read: {e.strerror}") from None
-    if path.is_dir():
+    size = st.st_size
+    if stat.S_ISDIR(st.st_mode):
         raise LoadError("is a folder")
+    if not stat.S_ISREG(st.st_mode):  # a FIFO or device would block or never end
+        raise LoadError("not a regular file (pipe, socket or device)")
     if size > max_bytes:
         raise LoadError(f"too large: {size / 1e6:.1f} MB > limit {max_bytes / 1e6:.0f} MB (raise max_file_mb)")
     try:
@@ -75,6 +80,13 @@ def read_bytes(path: Path, max_bytes: int) -> bytes:
 # Characters that are frequent in TCVN3 (ABC) and VNI text read as Windows-1252.
 _TCVN3_MARKS = set("µ¸¶·¹¨»¾¼½Æ©ÇÊÈÉËª®¬¸ÌÎÏÑ×ÒÓÔÕÖØÜÙÚÛ")
 _VNI_PAIRS = ("aø", "aù", "aû", "aõ", "aï", "eá", "eä", "oä", "oá", "öô", "ñ", "ieä", "öø")
+
+
+_VN_VOWELS = set("aăâeêioôơuưyAĂÂEÊIOÔƠUƯY")
+
+
+def _base(ch: str) -> str:
+    return unicodedata.normalize("NFC", "".join(c for c in unicodedata.normalize("NFD", ch) if c in "\u0306\u0302\u031b" or not unicodedata.combining(c)))
 
 
 def decode(data: bytes) -> tuple[str, str]:
@@ -94,6 +106,14 @@ def decode(data: bytes) -> tuple[str, str]:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
+    # Windows-1258 first: its tone marks are combining characters that always follow a vowel, while the
+    # same bytes in TCVN3/VNI are letters found anywhere (read as cp1252 they look like TCVN3 marks)
+    w1258 = data.decode("cp1258", errors="replace")
+    marks = [i for i, c in enumerate(w1258) if unicodedata.combining(c)]
+    if marks and w1258.count("\ufffd") <= len(w1258) * 0.01:
+        after_vowel = sum(1 for i in marks if i > 0 and _base(w1258[i - 1]) in _VN_VOWELS)
+        if after_vowel >= 0.95 * len(marks):
+            return w1258, "windows-1258"
     latin = data.decode("cp1252", errors="replace")
     letters = sum(c.isalpha() for c in latin) or 1
     if sum(c in _TCVN3_MARKS for c in latin) / letters > 0.04:

@@ -57,16 +57,28 @@ def ingest_paths(paths: list[Path], coll: Collection, embedder: Embedder, *, chu
     missing = [p for p in paths if not p.exists()]
     for p in missing:
         s.failed.append({"path": str(p), "error": "not found"})
-    files = find_files([p for p in paths if p.exists()], include, exclude)
-    # documents left half-written by an interrupted run are redone
+    files = find_files([p for p in paths if p.exists() or p.is_symlink()], include, exclude)
+    # documents left half-written by an interrupted run (or marked by --reembed) are redone, even when
+    # their files were not named this time: nothing already indexed is left out of search
     pending = set(coll.pending_documents())
+    if pending:
+        named = {str(f.resolve()) if f.exists() else str(f.absolute()) for f in files}
+        for d in coll.documents():
+            if d["doc_id"] in pending and d["source"] not in named and Path(d["source"]).is_file():
+                files.append(Path(d["source"]))
     buf: list[_Prepared] = []
 
     def flush():
         if not buf:
             return
         texts = [embed_text(c) for d in buf for c in d.chunks]
-        vecs = embedder.embed_passages(texts)
+        try:
+            vecs = embedder.embed_passages(texts)
+        except Exception as e:  # a model failure: name it per file, keep what is indexed
+            for d in buf:
+                s.failed.append({"path": d.source, "error": f"embedding failed: {type(e).__name__}: {e}"[:300]})
+            buf.clear()
+            return
         i = 0
         for d in buf:
             n = len(d.chunks)
@@ -76,7 +88,11 @@ def ingest_paths(paths: list[Path], coll: Collection, embedder: Embedder, *, chu
                 (s.updated if d.existed else s.added).append(d.source)
                 s.chunks += n
             except StoreError as e:
-                s.failed.append({"path": d.source, "error": str(e)})
+                buf.clear()
+                done = len(s.added) + len(s.updated)
+                # the store is unusable (e.g. the Chroma server went away): stop with its message
+                raise StoreError(f"{e} (ingest stopped; {done} document(s) stored before this are kept; "
+                                 f"run the same command again to finish)") from None
             i += n
         buf.clear()
 
@@ -100,8 +116,10 @@ def ingest_paths(paths: list[Path], coll: Collection, embedder: Embedder, *, chu
         except LoadError as e:
             s.failed.append({"path": source, "error": str(e)})
             continue
-        except StoreError as e:
-            s.failed.append({"path": source, "error": str(e)})
+        except StoreError:
+            raise
+        except Exception as e:  # a parser bug on odd input must not stop the whole run
+            s.failed.append({"path": source, "error": f"cannot read: {type(e).__name__}: {e}"[:300]})
             continue
         buf.append(_Prepared(doc_id, source, doc.title, sha, len(data), doc.text, chunks, state is not None))
         if sum(len(d.chunks) for d in buf) >= EMBED_BATCH:

@@ -147,9 +147,26 @@ class Store:
             return True
 
     def reembed_collection(self, name: str, embed_model: str) -> None:
-        """Drop the vectors of a collection so its documents are embedded again with another model."""
+        """Drop the vectors of a collection so its documents are embedded again with another model.
+
+        The document list is kept: every document is marked `pending`, and the next ingest re-reads and
+        re-embeds each of them from its file (the files named on the command line and all the others).
+        """
         with self.lock:
-            self.delete_collection(name)
+            row = self.db.execute("SELECT chroma_name FROM collections WHERE name=?", (name,)).fetchone()
+            if row is None:
+                return
+            try:
+                self.client.delete_collection(row[0])
+            except StoreError:
+                raise
+            except Exception:
+                pass  # already gone in Chroma
+            with self.db:
+                self.db.execute("DELETE FROM chunks WHERE collection=?", (name,))
+                self.db.execute("UPDATE documents SET status='pending', sha256='' WHERE collection=?", (name,))
+                self.db.execute("UPDATE collections SET embed_model=? WHERE name=?", (embed_model, name))
+            self._collections.pop(name, None)
 
 
 def _short(e: Exception) -> str:
