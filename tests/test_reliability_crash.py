@@ -1,0 +1,138 @@
+"""Issue 8: kill -9 the ingest at random points; a re-run leaves every document exactly once and the
+lexical (SQLite/BM25) and vector (Chroma) indexes in agreement.  Also: files vanishing mid-run,
+zero-width characters, and the Chroma server stopped mid-ingest and mid-query."""
+from __future__ import annotations
+
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import HOIDAP, ROOT, cli_json, run_cli
+from test_ingest_lifecycle import free_port, ids_agree, start_chroma, stop
+
+TRIALS = int(os.environ.get("HOIDAP_CRASH_TRIALS", "20"))
+
+
+def make_corpus(d: Path, n: int, version: int = 0) -> None:
+    d.mkdir(exist_ok=True)
+    for i in range(n):
+        (d / f"doc{i:03d}.txt").write_text(
+            f"Văn bản số {i} phiên bản {version}. Tỉnh {i % 63} có {i * 7} hộ dân trồng chè.", encoding="utf-8")
+
+
+def state(home: Path) -> dict:
+    db = sqlite3.connect(home / "hoidap.db")
+    docs = db.execute("SELECT source, status, n_chunks FROM documents").fetchall()
+    n_chunks = db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+    db.close()
+    return {"docs": docs, "chunks": n_chunks}
+
+
+def test_kill9_at_random_points_then_rerun(tmp_path):
+    rng = random.Random(8)
+    corpus = tmp_path / "corpus"
+    make_corpus(corpus, 200)
+    clean = tmp_path / "clean"
+    t = time.time()
+    cli_json("ingest", str(corpus), home=clean)
+    clean_s = state(clean)
+    clean_dt = time.time() - t
+    home = tmp_path / "data"
+    env = dict(os.environ, HOIDAP_HOME=str(home))
+    killed = 0
+    for trial in range(TRIALS):
+        if trial % 5 == 4:  # some trials kill while documents are being replaced, not added
+            for i in rng.sample(range(200), 30):
+                (corpus / f"doc{i:03d}.txt").write_text(
+                    f"Văn bản số {i} phiên bản {trial}. Tỉnh {i % 63} có {i * 7} hộ dân trồng chè.", encoding="utf-8")
+        p = subprocess.Popen([*HOIDAP, "ingest", str(corpus)], env=env, cwd=ROOT,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(1.0, max(1.5, min(clean_dt, 6.0))))
+        if p.poll() is None:
+            os.kill(p.pid, signal.SIGKILL)
+            killed += 1
+        p.wait()
+    s = cli_json("ingest", str(corpus), home=home)
+    assert s["failed"] == []
+    cli_json("ingest", str(corpus), home=tmp_path / "clean2")  # a clean ingest of the final corpus
+    got, ref = state(home), state(tmp_path / "clean2")
+    sources = [d[0] for d in got["docs"]]
+    assert len(sources) == len(set(sources)) == 200  # every document exactly once
+    assert all(d[1] == "ok" for d in got["docs"])
+    assert sorted(got["docs"]) == sorted(ref["docs"]) and got["chunks"] == ref["chunks"]
+    chroma_ids, sql_ids = ids_agree(home, [])
+    assert chroma_ids == sql_ids and len(sql_ids) == ref["chunks"]
+    assert killed >= TRIALS // 2, f"only {killed} of {TRIALS} runs were still running when killed"
+    print(f"crash trials: {TRIALS}, killed mid-run: {killed}, docs 200, chunks {got['chunks']}")
+    (tmp_path / "crash-figures.txt").write_text(f"{TRIALS} {killed}")
+
+
+def test_file_vanishing_mid_run_is_named_and_rest_indexed(tmp_path):
+    corpus = tmp_path / "corpus"
+    make_corpus(corpus, 120)
+    home = tmp_path / "data"
+    env = dict(os.environ, HOIDAP_HOME=str(home))
+    p = subprocess.Popen([*HOIDAP, "ingest", str(corpus), "--json"], env=env, cwd=ROOT,
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    time.sleep(2.5)
+    gone = sorted(corpus.iterdir())[-40:]  # the tail of the list: not yet read
+    for f in gone:
+        f.unlink()
+    out, _ = p.communicate(timeout=300)
+    import json
+
+    s = json.loads(out.strip().splitlines()[-1])
+    assert p.returncode == 0
+    failed = {Path(f["path"]).name for f in s["failed"]}
+    assert len(s["added"]) + len(failed) == 120
+    assert all("not found" in f["error"] for f in s["failed"])
+    assert {Path(x).name for x in s["added"]} | failed == {f"doc{i:03d}.txt" for i in range(120)}
+
+
+def test_zero_width_and_control_characters_searchable_with_exact_offsets(tmp_path):
+    text = "Thu\u200bỷ điện Ho\u200dà Bình\u00ad khởi công\u0007 năm 1979.\ufeff Nhà máy có tám tổ máy."
+    f = tmp_path / "zw.txt"
+    f.write_text(text, encoding="utf-8")
+    home = tmp_path / "data"
+    cli_json("ingest", str(f), home=home)
+    a = cli_json("ask", "thủy điện hòa bình khởi công năm nào", "--llm", "none", "--retriever", "bm25", home=home)
+    assert "1979" in a["answer"]
+    for c in a["citations"]:
+        assert text[c["start"]:c["end"]] == c["text"]
+
+
+def test_chroma_server_stopped_mid_ingest_and_mid_query(tmp_path):
+    corpus = tmp_path / "corpus"
+    make_corpus(corpus, 150)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    srv = start_chroma(tmp_path / "srv", port)
+    home = tmp_path / "data"
+    try:
+        env = dict(os.environ, HOIDAP_HOME=str(home))
+        p = subprocess.Popen([*HOIDAP, "ingest", str(corpus), "--chroma-url", url], env=env, cwd=ROOT,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(4)
+        stop(srv)
+        out, err = p.communicate(timeout=300)
+        assert p.returncode != 0
+        assert f"Chroma server at {url}" in err, err
+        q = run_cli("ask", "hộ dân trồng chè", "--llm", "none", "--chroma-url", url, home=home, check=False)
+        assert q.returncode != 0 and f"Chroma server at {url}" in q.stderr, q.stderr
+        srv = start_chroma(tmp_path / "srv", port)
+        s = cli_json("ingest", str(corpus), "--chroma-url", url, home=home)
+        assert s["failed"] == []
+        docs = cli_json("docs", "list", "--chroma-url", url, home=home)
+        assert len(docs) == 150 and all(d["status"] == "ok" for d in docs)
+        chroma_ids, sql_ids = ids_agree(home, ["--chroma-url", url])
+        assert chroma_ids == sql_ids and len(sql_ids) == 150
+        a = cli_json("ask", "Văn bản số 42", "--llm", "none", "--retriever", "bm25", "--chroma-url", url, home=home)
+        assert not a["refused"]
+    finally:
+        stop(srv)
