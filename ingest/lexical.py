@@ -147,3 +147,23 @@ class BM25:
             results += [(keys[i], float(scores[i])) for i in top if scores[i] > 0]
         results.sort(key=lambda x: -x[1])
         return results[:limit]
+
+    def idf_mass(self, query: str) -> float:
+        """Sum of the idf of the query's distinct terms: the scale of a full match.
+
+        A raw BM25 score divided by it is comparable across collection sizes (idf grows with the
+        number of chunks), which the refusal decision needs.
+        """
+        self._ensure_built()
+        exact, folded = encode(query)
+        use_folded = is_unaccented(query)
+        q, f = (folded, 1) if use_folded else (exact, 0)
+        parts = [(self._fields[f], self._alive)]
+        if self._pending and getattr(self, "_delta", None) is not None:
+            parts.append((self._delta[f], np.array([k in self._rows for k in self._delta_keys], dtype=bool)))
+        n_total = sum(int(a.sum()) for _, a in parts)
+        if n_total == 0 or len(q) == 0:
+            return 0.0
+        cols = np.unique(q)
+        dfs = sum(np.diff(fl.matrix.indptr)[cols] for fl, _ in parts)
+        return float(np.log(1 + (n_total - dfs + 0.5) / (dfs + 0.5)).sum())

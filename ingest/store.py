@@ -340,6 +340,10 @@ class Collection:
         with self.lock:
             return self.bm25.search(query, limit)
 
+    def lexical_idf_mass(self, query: str) -> float:
+        with self.lock:
+            return self.bm25.idf_mass(query)
+
     def pending_documents(self) -> list[str]:
         return [r[0] for r in self.db.execute(
             "SELECT doc_id FROM documents WHERE collection=? AND status='pending'", (self.name,))]

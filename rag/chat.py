@@ -1,6 +1,8 @@
 """Multi-turn chat: a follow-up question is condensed with the history into a standalone question."""
 from __future__ import annotations
 
+import re
+
 from llama_index.core.base.llms.types import ChatMessage
 
 from ingest.lexical import syllables
@@ -32,4 +34,27 @@ def condense(question: str, history: list[ChatMessage], llm=None) -> str:
                 return out
         except Exception:
             pass  # a dead generator must not break the chat: fall back to the lexical rewrite
-    return f"{question} ({users[-1]})"
+    return lexical_rewrite(question, users[-1])
+
+
+_CUES = re.compile(r"^(?:thế còn|vậy còn|còn)\s+|\s*(?:thì sao|thế nào|ra sao|thì như thế nào)\s*\??\s*$", re.I)
+_IDENT = re.compile(r"[\d/]|^[A-ZĐ0-9-]+$|^số$")
+
+
+def lexical_rewrite(question: str, previous: str) -> str:
+    """"Còn X thì sao?" after "Y ... ?" becomes the previous question about X instead of Y.
+
+    When X's first words appear in the previous question ("Nghị quyết 11-NQ/TW ..."), that mention
+    (with its number or code) is replaced by X; otherwise the previous question is appended for context.
+    """
+    x = _CUES.sub("", question.strip()).strip(" ?")
+    words = previous.split()
+    head = [w.lower() for w in x.split()[:2]]
+    if x and head:
+        for i in range(len(words)):
+            if [w.lower() for w in words[i:i + len(head)]] == head:
+                j = i + len(head)
+                while j < len(words) and _IDENT.search(words[j]):
+                    j += 1
+                return " ".join(words[:i] + x.split() + words[j:])
+    return f"{question} ({previous})"

@@ -15,6 +15,7 @@ STOPWORDS = set("""
 là của và được có các những trong cho với này đó một để theo thì mà đã sẽ tại từ về như khi nào gì ai đâu
 bao nhiêu sao không hay hoặc cũng vẫn rất nhiều ít nên vì do bởi nếu thế ra vào lên xuống người năm ngày
 the a an of in to is was what which who when where how why did does do are were by for on at
+đây câu trả lời đoạn trích theo dựa vào thông tin tài liệu
 """.split())
 QUESTION_WORDS = set("gì nào ai đâu sao bao nhiêu mấy không chăng".split())
 MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
@@ -136,9 +137,21 @@ def select_passages(question: str, hits: list[Hit], n_passages: int, embedder=No
     return out
 
 
-def extractive(question: str, hits: list[Hit], embedder=None) -> tuple[str, list[Passage]]:
-    """The best-matching sentence of the top passages, with its [n]."""
-    ranked = ranked_sentences(question, hits, embedder)
+_WANTS_NUMBER = re.compile(r"\b(bao nhiêu|mấy|số lượng|how many|how much)\b")
+_NUMBER = re.compile(r"\d|\b(một|hai|ba|bốn|tư|năm|sáu|bảy|tám|chín|mười|mươi|trăm|nghìn|ngàn|triệu|tỷ|tỉ|chục|nửa)\b")
+
+
+def answer_type_ok(question: str, sentence: str) -> bool:
+    """A 'how many' question is only answered by a sentence that states a number."""
+    if _WANTS_NUMBER.search(question.lower()):
+        return bool(_NUMBER.search(sentence.lower()))
+    return True
+
+
+def extractive(question: str, hits: list[Hit], embedder=None, depth: int = 3) -> tuple[str, list[Passage]]:
+    """The best-matching sentence of the top passages, with its [n]; none when no top sentence fits
+    the question's answer type."""
+    ranked = [r for r in ranked_sentences(question, hits, embedder)[:depth] if answer_type_ok(question, r[1][3])]
     if not ranked:
         return "", []
     score, (rank, a, b, text, h) = ranked[0]
@@ -166,9 +179,29 @@ def supports(claim: str, passage: str, question: str) -> float:
     if not terms:
         return -1.0
     pset = set(syllables(passage))
-    if any(any(ch.isdigit() for ch in t) and t not in pset for t in terms):
+    numbers = [t for t in terms if any(ch.isdigit() for ch in t)]
+    if any(t not in pset for t in numbers):
+        return 0.0
+    if numbers and not _numbers_grounded(numbers, [t for t in terms if t not in numbers], passage, question):
         return 0.0
     return sum(t in pset for t in terms) / len(terms)
+
+
+def _numbers_grounded(numbers: list[str], words: list[str], passage: str, question: str) -> bool:
+    """A number is only supported by a passage sentence that is about the question or the claim.
+
+    The small generator likes to lift a number from an unrelated phrase ("17" from "Sau 17 năm")."""
+    for n in numbers:
+        ok = False
+        for a, b in split_sentences(passage):
+            sent = passage[a:b]
+            sset = set(syllables(sent))
+            if n in sset and (any(w in sset for w in words) or coverage(question, sent) >= 0.5):
+                ok = True
+                break
+        if not ok:
+            return False
+    return True
 
 
 @dataclass

@@ -67,7 +67,8 @@ class Retriever:
         if self.embedder is not None:
             dense = dict(self.coll.dense_search(self.embedder.embed_query(q), self.candidates))
         lex = dict(self.coll.lexical_search(q, self.candidates))
-        signals = {"dense": max(dense.values(), default=0.0), "bm25": max(lex.values(), default=0.0)}
+        signals = {"dense": max(dense.values(), default=0.0), "bm25": max(lex.values(), default=0.0),
+                   "idf_mass": self.coll.lexical_idf_mass(q)}
         if mode == "dense":
             lex_rank, dense_rank = {}, dense
         elif mode == "bm25":

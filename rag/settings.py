@@ -37,7 +37,7 @@ class Settings(BaseModel):
     openai_api_key: str = ""
     llm_timeout: float = 60.0
     context_passages: int = 3
-    answerable_threshold: float = Field(1.5, description="refuse below this score of raw retrieval signals")
+    answerable_threshold: float = Field(0.6, description="refuse below this score of raw retrieval signals")
     # serving
     host: str = "127.0.0.1"
     port: int = 7860

@@ -1,0 +1,98 @@
+"""Answers you can check: retrieval, refusal, citation verification, chat, fallbacks (real models, seed article)."""
+import socket
+
+import pytest
+from llama_index.core.base.llms.types import ChatMessage
+
+from conftest import QUESTION, SEED, cli_json
+from rag.cite import REFUSAL, Passage, verify
+from rag.components import Components
+from rag.settings import load_settings
+
+UNANSWERABLE = "Hội nghị có bao nhiêu đại biểu tham dự?"
+
+
+@pytest.fixture(scope="module")
+def comp(seed_home):
+    return Components(load_settings(home=seed_home, llm="none"))
+
+
+def test_accent_free_question_finds_the_passage(comp):
+    hits = comp.retriever().retrieve("nghi quyet 11 to chuc khi nao", top_k=3)
+    assert any("15-4" in h.text for h in hits)
+    a = comp.answerer().ask("hoi nghi to chuc khi nao")
+    assert not a.refused and "15-4" in a.answer
+
+
+def test_top_k_shows_more_than_two_sources(comp):
+    a = comp.answerer().ask(QUESTION)
+    assert len(a.passages) >= 3
+
+
+def test_question_the_article_cannot_answer_is_refused(comp):
+    a = comp.answerer().ask(UNANSWERABLE)
+    assert a.refused and a.answer == REFUSAL and not a.citations
+    assert a.passages, "the closest passages are still shown"
+
+
+def test_out_of_domain_question_is_refused(comp):
+    assert comp.answerer().ask("Giá vàng SJC hôm nay là bao nhiêu?").refused
+
+
+def test_follow_up_uses_the_history(comp):
+    history = [ChatMessage(role="user", content="Nghị quyết 11-NQ/TW được ban hành ngày nào?"),
+               ChatMessage(role="assistant", content="Nghị quyết số 11-NQ/TW ngày 10/2/2022 [1].")]
+    a = comp.answerer().ask("Còn Nghị quyết 37 thì sao?", history=history)
+    assert not a.refused
+    assert "01/7/2004" in a.answer, a.answer
+    assert a.standalone_question == "Nghị quyết 37 được ban hành ngày nào?"
+
+
+def test_wrong_citation_is_corrected_and_unsupported_claim_removed(comp):
+    hits = comp.retriever().retrieve(QUESTION, top_k=5)
+    date = next(h for h in hits if "15-4" in h.text)
+    other = next(h for h in hits if "15-4" not in h.text)
+    passages = [Passage(1, other, other.text, other.start, other.end, 1.0),
+                Passage(2, date, date.text, date.start, date.end, 1.0)]
+    v = verify("Hội nghị được tổ chức sáng 15-4 [1]. Hội nghị có 500 đại biểu tham dự [2].", passages, QUESTION)
+    assert v.text.startswith("Hội nghị được tổ chức sáng 15-4 [2]")
+    assert v.recited == 1 and "500" not in v.text and len(v.removed) == 1
+
+
+def test_answer_that_only_repeats_the_question_is_not_an_answer(comp):
+    hits = comp.retriever().retrieve(QUESTION, top_k=3)
+    ps = [Passage(i + 1, h, h.text, h.start, h.end, 1.0) for i, h in enumerate(hits)]
+    v = verify("Hội nghị quán triệt Nghị quyết 11-NQ/TW được tổ chức [1].", ps, QUESTION)
+    assert v.text == "" and v.empty_claims == 1
+
+
+def test_unreachable_openai_endpoint_falls_back_to_extractive(seed_home):
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    comp = Components(load_settings(home=seed_home, llm="openai", openai_base_url=f"http://127.0.0.1:{port}/v1",
+                                    llm_timeout=5))
+    a = comp.answerer().ask(QUESTION)
+    assert not a.refused and a.mode == "extractive" and "15-4" in a.answer
+    assert f"127.0.0.1:{port}" in a.notice and "unreachable" in a.notice
+
+
+def test_cli_llm_none_refuses_with_closest_passages(seed_home):
+    a = cli_json("ask", UNANSWERABLE, "--llm", "none", home=seed_home)
+    assert a["refused"] and a["answer"] == REFUSAL and a["passages"]
+
+
+@pytest.mark.llm
+def test_bundled_model_streams_a_verified_cited_answer(seed_home, model_path):
+    comp = Components(load_settings(home=seed_home, llm_model_path=model_path))
+    tokens = []
+    a = comp.answerer().ask(QUESTION, on_token=tokens.append)
+    assert len(tokens) > 3, "tokens are streamed"
+    assert a.mode == "generated" and "15-4" in a.answer
+    source = SEED.read_text(encoding="utf-8")
+    for c in a.citations:
+        assert source[c.start:c.end] == c.text
+    assert any("15-4" in c.text for c in a.citations)
+    # the 1.5B model invents a number here; the pipeline must refuse instead
+    b = comp.answerer().ask(UNANSWERABLE)
+    assert b.refused, b.answer
