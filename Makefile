@@ -31,7 +31,7 @@ run: demo
 	$(BIN)/hoidap serve --host $(HOST) --port $(PORT)
 
 test: install-test
-	$(BIN)/python -m pytest -q -ra
+	HOIDAP_TEST_MODELS=$(HOIDAP_HOME)/models $(BIN)/python -m pytest -q -ra
 
 bench: install
 	$(BIN)/python bench/run.py
