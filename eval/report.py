@@ -151,7 +151,8 @@ def compare_text(c: dict, limit: int = 30) -> str:
     for k, v in c["metrics"].items():
         pct = not k.endswith("_p50") and k != "n_questions"
         f = (lambda x: _fmt(x, pct)) if k != "n_questions" else str
-        d = "–" if v["delta"] is None else (f"{100 * v['delta']:+.2f}" if pct else f"{v['delta']:+.3f}")
+        d = "–" if v["delta"] is None else (f"{100 * v['delta']:+.2f}" if pct else
+                                            f"{v['delta']:+d}" if isinstance(v["delta"], int) else f"{v['delta']:+.3f}")
         lines.append(f"{k:<22}{f(v['a']):>10}{f(v['b']):>10}{d:>10}")
     lines += ["", f"{c['common_questions']} questions in both; {len(c['changed'])} changed "
                   f"(pass/fail or gold rank): {c['fixed']} fixed by B, {c['broken']} broken by B"]
