@@ -54,6 +54,11 @@ def is_unaccented(text: str) -> bool:
 class _Field:
     matrix: sparse.csc_matrix  # rows = chunks, columns = hashed terms, values = term frequency
     lengths: np.ndarray
+    df: np.ndarray | None = None  # document frequency per column, computed once per build (not per query)
+
+    def __post_init__(self):
+        if self.df is None:
+            self.df = np.diff(self.matrix.indptr)
 
     @classmethod
     def build(cls, rows: list[np.ndarray]) -> "_Field":
@@ -78,6 +83,8 @@ class BM25:
         self._alive = np.zeros(0, dtype=bool)
         self._fields: tuple[_Field, _Field] | None = None
         self._pending: list[str] = []  # appended since the last build
+        self._changes = 0  # bumped by add/remove: the delta is rebuilt only when something changed
+        self._delta_at = -1
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -87,10 +94,12 @@ class BM25:
             self.remove(key)
         self._rows[key] = (exact, folded)
         self._pending.append(key)
+        self._changes += 1
 
     def remove(self, key: str) -> None:
         if self._rows.pop(key, None) is None:
             return
+        self._changes += 1
         if key in self._pending:
             self._pending.remove(key)
         elif self._fields is not None:
@@ -109,7 +118,8 @@ class BM25:
             self._alive = np.ones(len(self.keys), dtype=bool)
             self._fields = tuple(_Field.build([self._rows[k][f] for k in self.keys]) for f in (0, 1))
             self._delta = None
-        else:
+        elif self._delta_at != self._changes or getattr(self, "_delta", None) is None:
+            self._delta_at = self._changes
             self._delta_keys = list(self._pending)
             self._delta = tuple(_Field.build([self._rows[k][f] for k in self._delta_keys]) for f in (0, 1))
 
@@ -130,7 +140,7 @@ class BM25:
             return []
         avgdl = sum(float(fl.lengths[a].sum()) for fl, _, a in parts) / n_total
         cols = np.unique(q)
-        dfs = sum(np.diff(fl.matrix.indptr)[cols] for fl, _, _ in parts)
+        dfs = sum(fl.df[cols] for fl, _, _ in parts)
         idf = np.log(1 + (n_total - dfs + 0.5) / (dfs + 0.5)).astype(np.float32)
         for fl, keys, alive in parts:
             sub = fl.matrix[:, cols].tocsc()
@@ -143,8 +153,12 @@ class BM25:
                 r, tf = sub.indices[a:e], sub.data[a:e]
                 scores[r] += idf[j] * tf * (self.k1 + 1) / (tf + norm[r])
             scores[~alive] = 0
-            top = np.argsort(-scores)[:limit]
-            results += [(keys[i], float(scores[i])) for i in top if scores[i] > 0]
+            # only the best `limit` rows are sorted (a full argsort dominated queries at 100k chunks)
+            cand = np.flatnonzero(scores > 0)
+            if len(cand) > limit:
+                cand = cand[np.argpartition(-scores[cand], limit - 1)[:limit]]
+            top = cand[np.argsort(-scores[cand], kind="stable")]
+            results += [(keys[i], float(scores[i])) for i in top]
         results.sort(key=lambda x: -x[1])
         return results[:limit]
 
@@ -165,5 +179,5 @@ class BM25:
         if n_total == 0 or len(q) == 0:
             return 0.0
         cols = np.unique(q)
-        dfs = sum(np.diff(fl.matrix.indptr)[cols] for fl, _ in parts)
+        dfs = sum(fl.df[cols] for fl, _ in parts)
         return float(np.log(1 + (n_total - dfs + 0.5) / (dfs + 0.5)).sum())
