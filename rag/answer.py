@@ -9,7 +9,7 @@ from llama_index.core.base.llms.types import ChatMessage
 
 from ingest.lexical import is_unaccented
 from rag.chat import condense
-from rag.cite import REFUSAL, Passage, extractive, select_passages, verify
+from rag.cite import REFUSAL, Passage, extractive, parse_markers, select_passages, verify
 from rag.generate import GeneratorError
 from rag.retrieve import Hit, Retriever
 
@@ -69,10 +69,13 @@ def _hit_citation(n: int, h: Hit) -> Citation:
 
 class Answerer:
     def __init__(self, retriever: Retriever, llm=None, *, context_passages: int = 3, max_tokens: int = 192,
-                 answerable_threshold: float = 0.6):
+                 answerable_threshold: float = 0.6, guardrails: bool = True):
         self.retriever, self.llm = retriever, llm
         self.context_passages, self.max_tokens = context_passages, max_tokens
         self.answerable_threshold = answerable_threshold
+        # guardrails=False is the bare generator (whole chunks, no refusal decision, no verification):
+        # kept only to measure what each stage of the pipeline adds (docs/evaluation.md)
+        self.guardrails = guardrails
 
     def decide(self, question: str, hits: list[Hit], raw: dict) -> tuple[bool, dict]:
         """Is there anything to answer from?  A linear score of RAW signals, never min-max ones
@@ -117,6 +120,8 @@ class Answerer:
             return Answer(question, text, False, [_citation(p.n, p) for p in ps], related, "extractive", why,
                           standalone, sig, timings)
 
+        if not self.guardrails and llm is not None:
+            return self._bare(question, standalone, hits, related, sig, timings, llm, on_token, t0)
         if not answerable:
             return refuse()
         if llm is None:
@@ -155,3 +160,26 @@ class Answerer:
         by_n = {p.n: p for p in passages}
         cites = [_citation(n, by_n[n]) for n in sorted(v.cited)]
         return Answer(question, v.text, False, cites, related, "generated", notice, standalone, sig, timings)
+
+    def _bare(self, question, standalone, hits, related, sig, timings, llm, on_token, t0) -> Answer:
+        """The generator alone on the top chunks: what the pipeline is measured against."""
+        top = hits[: self.context_passages]
+        context = "\n".join(f"[{i + 1}] {' '.join(h.text.split())}" for i, h in enumerate(top))
+        messages = [ChatMessage(role="system", content=SYSTEM),
+                    ChatMessage(role="user", content=f"Đoạn trích:\n{context}\n\nCâu hỏi: {standalone}")]
+        raw, first = "", None
+        try:
+            for r in llm.stream_chat(messages, max_tokens=self.max_tokens):
+                first = first or time.perf_counter()
+                raw += r.delta or ""
+                if on_token and r.delta:
+                    on_token(r.delta)
+        except GeneratorError as e:
+            return Answer(question, "", True, [], related, "refused", str(e), standalone, sig, timings)
+        timings["first_token_s"] = round((first or time.perf_counter()) - t0, 3)
+        timings["total_s"] = round(time.perf_counter() - t0, 3)
+        refused = "không tìm thấy thông tin" in raw.lower()
+        marks = sorted({n for n in parse_markers(raw) if 1 <= n <= len(top)})
+        cites = [_hit_citation(n, top[n - 1]) for n in marks]
+        return Answer(question, raw.strip(), refused, [] if refused else cites, related, "bare", "", standalone,
+                      sig, timings)

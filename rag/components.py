@@ -65,4 +65,5 @@ class Components:
 
         s = self.settings
         return Answerer(self.retriever(collection, mode), self.llm(llm), context_passages=s.context_passages,
-                        max_tokens=s.max_tokens, answerable_threshold=s.answerable_threshold)
+                        max_tokens=s.max_tokens, answerable_threshold=s.answerable_threshold,
+                        guardrails=s.guardrails)
