@@ -23,7 +23,7 @@ class Settings(BaseModel):
     # retrieval
     retriever: Literal["hybrid", "dense", "bm25"] = "hybrid"
     top_k: int = Field(5, ge=1, le=50)
-    dense_weight: float = Field(0.7, ge=0.0, le=1.0, description="weight of dense scores in hybrid fusion")
+    dense_weight: float = Field(0.5, ge=0.0, le=1.0, description="weight of dense scores in hybrid fusion")
     fusion: Literal["weighted", "rrf"] = "weighted"
     candidates: int = Field(50, ge=5, le=500)
     # answering
