@@ -129,17 +129,23 @@ class Store:
         ).fetchall()
         return [{"name": r[0], "embed_model": r[1], "documents": r[2], "chunks": r[3]} for r in rows]
 
+    def _drop_vectors(self, name: str) -> bool:
+        """Delete a collection's Chroma collection; False when the collection is unknown."""
+        row = self.db.execute("SELECT chroma_name FROM collections WHERE name=?", (name,)).fetchone()
+        if row is None:
+            return False
+        try:
+            self.client.delete_collection(row[0])
+        except StoreError:
+            raise
+        except Exception:
+            pass  # already gone in Chroma
+        return True
+
     def delete_collection(self, name: str) -> bool:
         with self.lock:
-            row = self.db.execute("SELECT chroma_name FROM collections WHERE name=?", (name,)).fetchone()
-            if row is None:
+            if not self._drop_vectors(name):
                 return False
-            try:
-                self.client.delete_collection(row[0])
-            except StoreError:
-                raise
-            except Exception:
-                pass  # already gone in Chroma
             with self.db:
                 for t in ("chunks", "documents", "collections"):
                     self.db.execute(f"DELETE FROM {t} WHERE {'name' if t == 'collections' else 'collection'}=?", (name,))
@@ -153,15 +159,8 @@ class Store:
         re-embeds each of them from its file (the files named on the command line and all the others).
         """
         with self.lock:
-            row = self.db.execute("SELECT chroma_name FROM collections WHERE name=?", (name,)).fetchone()
-            if row is None:
+            if not self._drop_vectors(name):
                 return
-            try:
-                self.client.delete_collection(row[0])
-            except StoreError:
-                raise
-            except Exception:
-                pass  # already gone in Chroma
             with self.db:
                 self.db.execute("DELETE FROM chunks WHERE collection=?", (name,))
                 self.db.execute("UPDATE documents SET status='pending', sha256='' WHERE collection=?", (name,))
