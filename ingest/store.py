@@ -179,6 +179,7 @@ class Collection:
         self.db, self.lock = store.db, store.lock
         self._chroma = None
         self._bm25: BM25 | None = None
+        self._bm25_version = -1
 
     # -- Chroma -------------------------------------------------------------------------------
     @property
@@ -316,7 +317,13 @@ class Collection:
     @property
     def bm25(self) -> BM25:
         with self.lock:
+            # PRAGMA data_version changes when ANOTHER connection commits (e.g. `hoidap ingest` run beside
+            # `hoidap serve`): the in-memory index is then rebuilt from the committed rows
+            version = self.db.execute("PRAGMA data_version").fetchone()[0]
+            if self._bm25 is not None and version != self._bm25_version:
+                self._bm25 = None
             if self._bm25 is None:
+                self._bm25_version = version
                 b = BM25()
                 for cid, ex, fo in self.db.execute(
                     "SELECT c.chunk_id, c.exact, c.folded FROM chunks c JOIN documents d ON "
