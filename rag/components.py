@@ -34,7 +34,13 @@ class Components:
 
         s = self.settings
         return Retriever(self.collection(collection), self.embedder, mode or s.retriever, s.top_k, s.dense_weight,
-                         s.fusion, s.candidates)
+                         s.fusion, s.candidates, reranker=self.reranker)
+
+    @cached_property
+    def reranker(self):
+        from rag.rerank import make_reranker
+
+        return make_reranker(self.settings.reranker)
 
     def llm(self, kind: str | None = None):
         kind = kind or self.settings.llm

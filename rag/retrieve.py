@@ -48,9 +48,11 @@ def _jaccard(a: set, b: set) -> float:
 
 class Retriever:
     def __init__(self, coll: Collection, embedder: Embedder | None, mode: str = "hybrid", top_k: int = 5,
-                 dense_weight: float = 0.5, fusion: str = "weighted", candidates: int = 50):
+                 dense_weight: float = 0.5, fusion: str = "weighted", candidates: int = 50, reranker=None,
+                 rerank_pool: int = 20):
         self.coll, self.embedder = coll, embedder
         self.mode, self.top_k, self.dense_weight, self.fusion, self.candidates = mode, top_k, dense_weight, fusion, candidates
+        self.reranker, self.rerank_pool = reranker, rerank_pool
 
     def retrieve(self, query: str, top_k: int | None = None, mode: str | None = None) -> list[Hit]:
         return self.search(query, top_k, mode)[0]
@@ -78,8 +80,13 @@ class Retriever:
         dense, lex = dense_rank, lex_rank
         fused = self._fuse(dense, lex, q) if mode == "hybrid" else (dense or lex)
         ranked = sorted(fused, key=lambda k: -fused[k])
-        rows = self.coll.chunks(ranked[: max(top_k * 3, 20)])
+        rows = self.coll.chunks(ranked[: max(top_k * 3, 20, self.rerank_pool)])
         norm = _minmax(fused) if mode != "hybrid" else fused
+        if self.reranker is not None:
+            pool = [c for c in ranked if c in rows][: max(self.rerank_pool, top_k)]
+            scores = dict(zip(pool, self.reranker.score(q, [rows[c].text for c in pool])))
+            ranked = sorted(pool, key=lambda c: -scores[c]) + [c for c in ranked if c not in scores]
+            norm = {**norm, **_minmax(scores)}
         hits: list[Hit] = []
         seen: list[set] = []
         for cid in ranked:

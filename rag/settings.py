@@ -26,6 +26,7 @@ class Settings(BaseModel):
     dense_weight: float = Field(0.5, ge=0.0, le=1.0, description="weight of dense scores in hybrid fusion")
     fusion: Literal["weighted", "rrf"] = "weighted"
     candidates: int = Field(50, ge=5, le=500)
+    reranker: str | None = Field(None, description="'cross-encoder:<model path or name>'; off by default")
     # answering
     llm: Literal["local", "none", "openai"] = "local"
     llm_model_path: Path | None = None
