@@ -179,7 +179,7 @@ def run_eval(es: EvalSet, comp, cfg: RunConfig, collection: str, key2doc: dict[s
     gold = _Gold(coll, key2doc)
     emb = _QueryCache(comp.embedder)
     rels = [gold.relevant(it) for it in items]
-    scored = [i for i, r in enumerate(rels) if r]
+
     chunk_level = es.format == "squad" and bool(key2doc)
     per_mode: dict[str, dict] = {}
     rows: list[dict] = []

@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -52,3 +53,37 @@ def seed_home(tmp_path_factory) -> Path:
     h = tmp_path_factory.mktemp("seed") / "data"
     run_cli("ingest", str(SEED), home=h)
     return h
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def served_app(tmp: Path, paths: list[Path]):
+    """The web app on a free 127.0.0.1 port (`--llm none`), `paths` ingested into a fresh data dir under
+    tmp, its settings file in tmp (the settings panel writes there, never into the checkout)."""
+    from ingest.pipeline import ingest_paths
+    from rag.components import Components
+    from rag.settings import Settings
+    from ui.app import build_app, launch
+
+    old = os.environ.get("HOIDAP_CONFIG")
+    os.environ["HOIDAP_CONFIG"] = str(tmp / "hoidap.toml")
+    comp = Components(Settings(home=tmp / "data", llm="none"))
+    summary = ingest_paths(list(paths), comp.collection(), comp.embedder)
+    app = build_app(comp, llm="none")
+    port = free_port()
+    launch(app, comp, host="127.0.0.1", port=port, prevent_thread_lock=True)
+    try:
+        yield {"url": f"http://127.0.0.1:{port}/", "comp": comp, "tmp": tmp, "ingest": summary}
+    finally:
+        app.close()
+        if old is None:
+            os.environ.pop("HOIDAP_CONFIG", None)
+        else:
+            os.environ["HOIDAP_CONFIG"] = old

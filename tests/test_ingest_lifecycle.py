@@ -2,9 +2,7 @@
 and the same behaviour against a real Chroma server started by the test."""
 from __future__ import annotations
 
-import os
 import socket
-import sqlite3
 import subprocess
 import time
 from pathlib import Path

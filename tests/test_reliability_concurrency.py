@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import QUESTION, ROOT, SEED
+from conftest import QUESTION, ROOT, SEED, free_port, served_app
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -38,12 +38,6 @@ DOCS = {
 }
 PER_REQUEST_S = 120
 N_REQUESTS = 20
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _pct(xs: list[float], p: float) -> float:
@@ -67,30 +61,15 @@ def _check(r: dict, case: tuple) -> None:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from ingest.pipeline import ingest_paths
-    from rag.components import Components
-    from rag.settings import Settings
-    from ui.app import build_app, launch
-
     tmp = tmp_path_factory.mktemp("conc")
-    old = os.environ.get("HOIDAP_CONFIG")
-    os.environ["HOIDAP_CONFIG"] = str(tmp / "hoidap.toml")
     docs = tmp / "docs"
     docs.mkdir()
     for name, text in DOCS.items():
         (docs / name).write_text(text, encoding="utf-8")
-    comp = Components(Settings(home=tmp / "data", llm="none"))
-    s = ingest_paths([SEED, docs], comp.collection(), comp.embedder)
-    assert len(s.added) == 3 and not s.failed, s.as_dict()
-    app = build_app(comp, llm="none")
-    port = _free_port()
-    launch(app, comp, host="127.0.0.1", port=port, prevent_thread_lock=True)
-    yield {"url": f"http://127.0.0.1:{port}/", "comp": comp, "tmp": tmp}
-    app.close()
-    if old is None:
-        os.environ.pop("HOIDAP_CONFIG", None)
-    else:
-        os.environ["HOIDAP_CONFIG"] = old
+    with served_app(tmp, [SEED, docs]) as srv:
+        s = srv["ingest"]
+        assert len(s.added) == 3 and not s.failed, s.as_dict()
+        yield srv
 
 
 def test_twenty_simultaneous_questions_no_cross_talk(server):
@@ -279,7 +258,7 @@ def test_generator_that_never_answers_times_out_to_extractive(server):
         "llm": "openai", "openai_base_url": f"http://127.0.0.1:{lsock.getsockname()[1]}/v1", "llm_timeout": 2.0}))
     comp.__dict__["store"], comp.__dict__["embedder"] = base.store, base.embedder  # same data, same model
     app = build_app(comp, llm="openai")
-    port = _free_port()
+    port = free_port()
     launch(app, comp, host="127.0.0.1", port=port, prevent_thread_lock=True)
     try:
         t0 = time.perf_counter()

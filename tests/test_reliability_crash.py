@@ -11,7 +11,6 @@ import subprocess
 import time
 from pathlib import Path
 
-import pytest
 
 from conftest import HOIDAP, ROOT, cli_json, run_cli
 from test_ingest_lifecycle import free_port, ids_agree, start_chroma, stop
@@ -41,7 +40,7 @@ def test_kill9_at_random_points_then_rerun(tmp_path):
     clean = tmp_path / "clean"
     t = time.time()
     cli_json("ingest", str(corpus), home=clean)
-    clean_s = state(clean)
+
     clean_dt = time.time() - t
     home = tmp_path / "data"
     env = dict(os.environ, HOIDAP_HOME=str(home))

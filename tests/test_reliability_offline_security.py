@@ -1,9 +1,7 @@
 """Issue 8: no network attempted by ingest and ask; prompt injection inside documents is only content."""
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
 
 from conftest import cli_json
 

@@ -5,13 +5,11 @@ the bundled model through the HTTP API.
 """
 from __future__ import annotations
 
-import os
-import socket
 from pathlib import Path
 
 import pytest
 
-from conftest import QUESTION, ROOT, SEED, run_cli
+from conftest import QUESTION, ROOT, SEED, free_port, run_cli, served_app
 
 SHOTS = ROOT / "docs" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
@@ -22,34 +20,11 @@ UNIQUE_FACT = ("Câu lạc bộ cờ tướng Phượng Hoàng Lĩnh được th
 UNIQUE_Q = "Câu lạc bộ cờ tướng Phượng Hoàng Lĩnh được thành lập năm nào?"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """The app on 127.0.0.1, seed article ingested, settings file in a temporary folder."""
-    from ingest.pipeline import ingest_paths
-    from rag.components import Components
-    from rag.settings import Settings
-    from ui.app import build_app, launch
-
-    tmp = tmp_path_factory.mktemp("ui")
-    old = os.environ.get("HOIDAP_CONFIG")
-    os.environ["HOIDAP_CONFIG"] = str(tmp / "hoidap.toml")
-    comp = Components(Settings(home=tmp / "data", llm="none"))
-    ingest_paths([SEED], comp.collection(), comp.embedder)
-    app = build_app(comp, llm="none")
-    port = _free_port()
-    launch(app, comp, host="127.0.0.1", port=port, prevent_thread_lock=True)
-    yield {"url": f"http://127.0.0.1:{port}/", "comp": comp, "tmp": tmp}
-    app.close()
-    if old is None:
-        os.environ.pop("HOIDAP_CONFIG", None)
-    else:
-        os.environ["HOIDAP_CONFIG"] = old
+    with served_app(tmp_path_factory.mktemp("ui"), [SEED]) as srv:
+        yield srv
 
 
 @pytest.fixture(scope="module")
@@ -236,7 +211,7 @@ def test_login_is_required_when_auth_is_set(server):
     from ui.app import build_app, launch
 
     app = build_app(server["comp"])
-    port = _free_port()
+    port = free_port()
     launch(app, server["comp"], host="127.0.0.1", port=port, prevent_thread_lock=True, auth="an:bí-mật")
     try:
         url = f"http://127.0.0.1:{port}/"
