@@ -127,21 +127,8 @@ class Answerer:
         if llm is None:
             return extract()
         passages = select_passages(standalone, hits, self.context_passages, embedder=self.retriever.embedder)
-        context = "\n".join(f"[{p.n}] {' '.join(p.text.split())}" for p in passages)
-        messages = [
-            ChatMessage(role="system", content=SYSTEM),
-            ChatMessage(role="user", content=f"Đoạn trích:\n{context}\n\nCâu hỏi: {standalone}"),
-        ]
-        raw = ""
         try:
-            first = None
-            for r in llm.stream_chat(messages, max_tokens=self.max_tokens):
-                if first is None:
-                    first = time.perf_counter()
-                raw += r.delta or ""
-                if on_token and r.delta:
-                    on_token(r.delta)
-            timings["first_token_s"] = round((first or time.perf_counter()) - t0, 3)
+            raw = self._generate(llm, [p.text for p in passages], standalone, on_token, t0, timings)
         except GeneratorError as e:
             return extract(f"{e}. Showing the best-matching sentence instead.")
         v = verify(raw, passages, standalone)
@@ -164,22 +151,27 @@ class Answerer:
     def _bare(self, question, standalone, hits, related, sig, timings, llm, on_token, t0) -> Answer:
         """The generator alone on the top chunks: what the pipeline is measured against."""
         top = hits[: self.context_passages]
-        context = "\n".join(f"[{i + 1}] {' '.join(h.text.split())}" for i, h in enumerate(top))
-        messages = [ChatMessage(role="system", content=SYSTEM),
-                    ChatMessage(role="user", content=f"Đoạn trích:\n{context}\n\nCâu hỏi: {standalone}")]
-        raw, first = "", None
         try:
-            for r in llm.stream_chat(messages, max_tokens=self.max_tokens):
-                first = first or time.perf_counter()
-                raw += r.delta or ""
-                if on_token and r.delta:
-                    on_token(r.delta)
+            raw = self._generate(llm, [h.text for h in top], standalone, on_token, t0, timings)
         except GeneratorError as e:
             return Answer(question, "", True, [], related, "refused", str(e), standalone, sig, timings)
-        timings["first_token_s"] = round((first or time.perf_counter()) - t0, 3)
         timings["total_s"] = round(time.perf_counter() - t0, 3)
         refused = "không tìm thấy thông tin" in raw.lower()
         marks = sorted({n for n in parse_markers(raw) if 1 <= n <= len(top)})
         cites = [_hit_citation(n, top[n - 1]) for n in marks]
         return Answer(question, raw.strip(), refused, [] if refused else cites, related, "bare", "", standalone,
                       sig, timings)
+
+    def _generate(self, llm, passages: list[str], question: str, on_token, t0: float, timings: dict) -> str:
+        """Stream the generator's answer over numbered passages; records the time to the first token."""
+        context = "\n".join(f"[{i + 1}] {' '.join(t.split())}" for i, t in enumerate(passages))
+        messages = [ChatMessage(role="system", content=SYSTEM),
+                    ChatMessage(role="user", content=f"Đoạn trích:\n{context}\n\nCâu hỏi: {question}")]
+        raw, first = "", None
+        for r in llm.stream_chat(messages, max_tokens=self.max_tokens):
+            first = first or time.perf_counter()
+            raw += r.delta or ""
+            if on_token and r.delta:
+                on_token(r.delta)
+        timings["first_token_s"] = round((first or time.perf_counter()) - t0, 3)
+        return raw

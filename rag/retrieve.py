@@ -71,13 +71,9 @@ class Retriever:
         lex = dict(self.coll.lexical_search(q, self.candidates))
         signals = {"dense": max(dense.values(), default=0.0), "bm25": max(lex.values(), default=0.0),
                    "idf_mass": self.coll.lexical_idf_mass(q)}
-        if mode == "dense":
-            lex_rank, dense_rank = {}, dense
-        elif mode == "bm25":
-            lex_rank, dense_rank = lex, {}
-        else:
-            lex_rank, dense_rank = lex, dense
-        dense, lex = dense_rank, lex_rank
+        # the mode decides which scores rank the hits
+        dense = dense if mode != "bm25" else {}
+        lex = lex if mode != "dense" else {}
         fused = self._fuse(dense, lex, q) if mode == "hybrid" else (dense or lex)
         ranked = sorted(fused, key=lambda k: -fused[k])
         rows = self.coll.chunks(ranked[: max(top_k * 3, 20, self.rerank_pool)])
