@@ -69,7 +69,7 @@ def _hit_citation(n: int, h: Hit) -> Citation:
 
 class Answerer:
     def __init__(self, retriever: Retriever, llm=None, *, context_passages: int = 3, max_tokens: int = 192,
-                 answerable_threshold: float = 0.6, guardrails: bool = True):
+                 answerable_threshold: float = 0.57, guardrails: bool = True):
         self.retriever, self.llm = retriever, llm
         self.context_passages, self.max_tokens = context_passages, max_tokens
         self.answerable_threshold = answerable_threshold
@@ -135,12 +135,11 @@ class Answerer:
         timings["generated"] = raw
         if v.refused:
             return refuse()
-        if not v.text and v.removed:
-            # the generator's claims are not in the passages: a plain refusal beats an unsupported answer
-            return refuse("The generated answer was not supported by the passages.")
         if not v.text:
-            # the generator only repeated the question or only cited: the best sentence answers instead
-            return extract("")
+            # the generator's claims are not in the passages, or it only repeated the question: the retrieval
+            # signals already said the answer is there, so the best-matching sentence answers instead
+            return extract("The generated answer was not supported by the passages; showing the best-matching "
+                           "sentence instead." if v.removed else "")
         if v.removed:
             notice = f"{len(v.removed)} unsupported sentence(s) removed."
         timings["total_s"] = round(time.perf_counter() - t0, 3)

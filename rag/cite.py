@@ -17,6 +17,9 @@ bao nhiêu sao không hay hoặc cũng vẫn rất nhiều ít nên vì do bởi
 the a an of in to is was what which who when where how why did does do are were by for on at
 đây câu trả lời đoạn trích theo dựa vào thông tin tài liệu
 """.split())
+# Sentence ranking weights, tuned on XQuAD-vi questions outside the evaluation sample (docs/evaluation.md)
+DENSE_WEIGHT = 0.4
+TYPE_BONUS = 0.3
 QUESTION_WORDS = set("gì nào ai đâu sao bao nhiêu mấy không chăng".split())
 MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 REFUSAL = "Không tìm thấy thông tin này trong tài liệu."
@@ -77,8 +80,61 @@ def rank_sentences(question: str, sentences: list[str], embedder=None) -> list[f
         qv = embedder.embed_query(question)
         sv = embedder.embed_passages(sentences)
         dense = _unit(list(np.asarray(sv) @ qv))
-        scores = [0.7 * a + 0.3 * b for a, b in zip(scores, dense)]  # weights tuned on XQuAD-vi dev
+        scores = [(1 - DENSE_WEIGHT) * a + DENSE_WEIGHT * b for a, b in zip(scores, dense)]
+    kind = answer_type(question)
+    if kind:
+        # a sentence that holds what the question asks for (a new number, date or name) beats one that only
+        # repeats the question's words
+        scores = [v + (TYPE_BONUS if fits_type(question, x, kind) else 0.0) for v, x in zip(scores, sentences)]
     return scores
+
+
+_Q_TIME = re.compile(r"\b(khi nào|lúc nào|bao giờ|(năm|ngày|tháng|thời gian|thời điểm|thế kỷ|thập kỷ|giai đoạn) nào"
+                     r"|năm bao nhiêu|when|what year)\b")
+_Q_NUMBER = re.compile(r"\b(bao nhiêu|mấy|số lượng|tỷ lệ|phần trăm|how many|how much)\b")
+_Q_NAME = re.compile(r"\b(ai|(người|tên|đội|nước|quốc gia|công ty|thành phố|tỉnh|tổ chức|cơ quan|trường|ban nhạc"
+                     r"|bang|vua|tướng) nào|tên (của|là gì|gì)|who)\b")
+
+
+def answer_type(question: str) -> str | None:
+    """What a factoid question asks for: 'time', 'number', 'name', or None."""
+    q = question.lower()
+    for kind, pat in (("time", _Q_TIME), ("number", _Q_NUMBER), ("name", _Q_NAME)):
+        if pat.search(q):
+            return kind
+    return None
+
+
+def fits_type(question: str, sentence: str, kind: str) -> bool:
+    """Does the sentence state something of the asked kind that the question does not already contain?"""
+    q = set(syllables(question))
+    if kind == "number":
+        return any(n.lower() not in q for n in quantities(sentence))
+    words = re.findall(r"\w+", sentence)
+    if kind == "time":
+        return any(any(c.isdigit() for c in w) and w.lower() not in q for w in words)
+    return any(w[:1].isupper() and w.lower() not in q for w in words[1:])  # a name the question does not give
+
+
+_NUMERAL = re.compile(r"\d[\d.,]*(?:\s*[-/]\s*\d+)*")
+_COUNT_WORD = re.compile(r"\b(hai|ba|bốn|sáu|bảy|tám|chín|mười|mươi|trăm|nghìn|ngàn|triệu|tỷ|tỉ|chục|nửa|"
+                         r"hàng chục|hàng trăm|hàng nghìn)\b")
+# a numeral after these is a date, a time or a label ("ngày 15", "năm 2004", "Điều 5"), not an amount
+_NOT_AMOUNT = {"ngày", "tháng", "năm", "sáng", "chiều", "tối", "trưa", "đêm", "lúc", "số", "điều", "khoản",
+               "chương", "mục", "quyết", "định", "thông", "tư"}
+
+
+def quantities(text: str) -> list[str]:
+    """Amounts a 'how many' question can be answered with: numerals that are not dates, times, scores or
+    labels, and number words ("một" and "năm" are left out: they are mostly "a" and "year")."""
+    out = []
+    for m in _NUMERAL.finditer(text):
+        tok = m.group().rstrip(".,")
+        before = text[:m.start()].split()
+        if "-" in tok or "/" in tok or (before and before[-1].lower().strip("(") in _NOT_AMOUNT):
+            continue
+        out.append(tok)
+    return out + [m.group() for m in _COUNT_WORD.finditer(text.lower())]
 
 
 def _unit(v: list[float]) -> list[float]:
@@ -122,30 +178,39 @@ def ranked_sentences(question: str, hits: list[Hit], embedder=None) -> list[tupl
     return sorted(scored, key=lambda x: -x[0])
 
 
+# A sentence opening with one of these leans on the one before it ("Ông ấy ..." needs to say who).
+_ANAPHORA = re.compile(r"^(anh ấy|chị ấy|cô ấy|ông ấy|bà ấy|ông|bà|họ|nó|chúng|điều này|đây|đó|việc này|he|she|they|it)\b")
+
+
+def _in_context(h: Hit, a: int, b: int, text: str, min_syllables: int) -> tuple[int, str]:
+    """A very short or anaphoric sentence brings its predecessor for context: (start, text)."""
+    if len(syllables(text)) >= min_syllables and not _ANAPHORA.match(text.strip().lower()):
+        return a, text
+    prev = [s for s in _sentences(h) if s[1] <= a]
+    if not prev:
+        return a, text
+    a = prev[-1][0]
+    return a, h.text[a - h.start:b - h.start]
+
+
 def select_passages(question: str, hits: list[Hit], n_passages: int, embedder=None,
-                    min_syllables: int = 12) -> list[Passage]:
+                    min_syllables: int = 12, margin: float = 0.3) -> list[Passage]:
     """The best sentences of the top hits as numbered prompt passages: short prompts are read faster
-    and misread less by a small generator.  A very short sentence brings its predecessor for context."""
+    and misread less by a small generator.  Sentences scoring more than `margin` below the best are left
+    out: when one sentence clearly answers, the generator sees only that one."""
     out: list[Passage] = []
-    for score, (rank, a, b, text, h) in ranked_sentences(question, hits, embedder)[:n_passages]:
-        if len(syllables(text)) < min_syllables:
-            prev = [s for s in _sentences(h) if s[1] <= a]
-            if prev:
-                a = prev[-1][0]
-                text = h.text[a - h.start:b - h.start]
+    ranked = ranked_sentences(question, hits, embedder)[:n_passages]
+    for score, (rank, a, b, text, h) in ranked:
+        if out and score < ranked[0][0] - margin:
+            break
+        a, text = _in_context(h, a, b, text, min_syllables)
         out.append(Passage(len(out) + 1, h, text, a, b, score))
     return out
 
 
-_WANTS_NUMBER = re.compile(r"\b(bao nhiêu|mấy|số lượng|how many|how much)\b")
-_NUMBER = re.compile(r"\d|\b(một|hai|ba|bốn|tư|năm|sáu|bảy|tám|chín|mười|mươi|trăm|nghìn|ngàn|triệu|tỷ|tỉ|chục|nửa)\b")
-
-
 def answer_type_ok(question: str, sentence: str) -> bool:
-    """A 'how many' question is only answered by a sentence that states a number."""
-    if _WANTS_NUMBER.search(question.lower()):
-        return bool(_NUMBER.search(sentence.lower()))
-    return True
+    """A 'how many' question is only answered by a sentence that states an amount."""
+    return answer_type(question) != "number" or fits_type(question, sentence, "number")
 
 
 def extractive(question: str, hits: list[Hit], embedder=None, depth: int = 3) -> tuple[str, list[Passage]]:
@@ -155,6 +220,7 @@ def extractive(question: str, hits: list[Hit], embedder=None, depth: int = 3) ->
     if not ranked:
         return "", []
     score, (rank, a, b, text, h) = ranked[0]
+    a, text = _in_context(h, a, b, text, 0)  # a short sentence is a fine answer; an anaphoric one is not
     p = Passage(1, h, text, a, b, score)
     sent = text.strip()
     end = sent[-1] if sent[-1] in ".!?…" else "."

@@ -39,7 +39,7 @@ class Settings(BaseModel):
     llm_timeout: float = 60.0
     context_passages: int = 3
     guardrails: bool = Field(True, description="false = the bare generator, for measurements only")
-    answerable_threshold: float = Field(0.6, description="refuse below this score of raw retrieval signals")
+    answerable_threshold: float = Field(0.57, description="refuse below this score of raw retrieval signals")
     # serving
     host: str = "127.0.0.1"
     port: int = 7860
