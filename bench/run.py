@@ -421,7 +421,7 @@ def phase_answer(a, res: dict) -> None:
     llm._server = rec
     ans = Answerer(Retriever(coll, emb, s.retriever, s.top_k, s.dense_weight, s.fusion, s.candidates), llm,
                    context_passages=s.context_passages, max_tokens=s.max_tokens,
-                   answerable_threshold=s.answerable_threshold)
+                   answerable_threshold=s.answerable_threshold, answer_style=s.answer_style)
     rnd = random.Random(11)
     qs = rnd.sample(xquad_questions(), 40)
     ans.ask(qs.pop())  # warm-up: system prompt into llama.cpp's prompt cache

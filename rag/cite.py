@@ -29,10 +29,15 @@ REFUSAL = "Không tìm thấy thông tin này trong tài liệu."
 class Passage:
     n: int
     hit: Hit
-    text: str  # original text of the passage (a sentence window inside the hit)
+    text: str  # original text of the passage (a sentence window inside the hit): what is cited and quoted
     start: int  # offsets into the original document
     end: int
     score: float
+    context: str = ""  # what the generator reads, when more than `text` (a short sentence with the one before)
+
+    @property
+    def read(self) -> str:
+        return self.context or self.text
 
 
 def content_terms(text: str) -> list[str]:
@@ -203,8 +208,9 @@ def select_passages(question: str, hits: list[Hit], n_passages: int, embedder=No
     for score, (rank, a, b, text, h) in ranked:
         if out and score < ranked[0][0] - margin:
             break
-        a, text = _in_context(h, a, b, text, min_syllables)
-        out.append(Passage(len(out) + 1, h, text, a, b, score))
+        qa, quoted = _in_context(h, a, b, text, 0)
+        ca, context = _in_context(h, a, b, text, min_syllables)
+        out.append(Passage(len(out) + 1, h, quoted, qa, b, score, context if ca < qa else ""))
     return out
 
 
@@ -222,9 +228,14 @@ def extractive(question: str, hits: list[Hit], embedder=None, depth: int = 3) ->
     score, (rank, a, b, text, h) = ranked[0]
     a, text = _in_context(h, a, b, text, 0)  # a short sentence is a fine answer; an anaphoric one is not
     p = Passage(1, h, text, a, b, score)
-    sent = text.strip()
+    return quote(p), [p]
+
+
+def quote(p: Passage) -> str:
+    """A passage as an answer: its source text verbatim, with its [n] before the final punctuation."""
+    sent = " ".join(p.text.split())
     end = sent[-1] if sent[-1] in ".!?…" else "."
-    return f"{sent.rstrip('.!?… ')} [1]{end}", [p]
+    return f"{sent.rstrip('.!?… ')} [{p.n}]{end}"
 
 
 def parse_markers(sentence: str) -> list[int]:
@@ -293,9 +304,9 @@ def verify(answer: str, passages: list[Passage], question: str, threshold: float
             empty += 1
             continue
         marks = [n for n in parse_markers(sent) if n in by_n]
-        ok = [n for n in marks if supports(claim, by_n[n].text, question) >= threshold]
+        ok = [n for n in marks if supports(claim, by_n[n].read, question) >= threshold]
         if not ok:
-            scored = sorted(((supports(claim, p.text, question), p.n) for p in passages), reverse=True)
+            scored = sorted(((supports(claim, p.read, question), p.n) for p in passages), reverse=True)
             if scored and scored[0][0] >= threshold:
                 ok = [scored[0][1]]
                 recited += 1

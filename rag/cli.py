@@ -39,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--llm", choices=["local", "none", "openai"], default=None, help="generator (none = extractive)")
     p.add_argument("--retriever", choices=["hybrid", "dense", "bm25"], default=None)
     p.add_argument("--top-k", type=int, default=None, dest="top_k")
+    p.add_argument("--answer-style", choices=["quote", "generated"], default=None, dest="answer_style",
+                   help="quote (default): the cited source sentences verbatim; generated: the model's wording")
     p.add_argument("--openai-base-url", default=None, dest="openai_base_url")
     p.add_argument("--openai-model", default=None, dest="openai_model")
     _common(p)
@@ -48,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=None)
     p.add_argument("--auth", default=None, help="user:pass required to open the chat")
     p.add_argument("--llm", choices=["local", "none", "openai"], default=None)
+    p.add_argument("--answer-style", choices=["quote", "generated"], default=None, dest="answer_style")
     _common(p)
 
     p = sub.add_parser("docs", help="list or delete documents of a collection")
@@ -80,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 SETTING_KEYS = {"home", "collection", "chroma_url", "embedder", "llm", "retriever", "top_k", "host", "port",
-                "auth", "chunk_tokens", "openai_base_url", "openai_model"}
+                "auth", "chunk_tokens", "openai_base_url", "openai_model", "answer_style"}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -72,4 +72,4 @@ class Components:
         s = self.settings
         return Answerer(self.retriever(collection, mode), self.llm(llm), context_passages=s.context_passages,
                         max_tokens=s.max_tokens, answerable_threshold=s.answerable_threshold,
-                        guardrails=s.guardrails)
+                        guardrails=s.guardrails, answer_style=s.answer_style)

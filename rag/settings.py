@@ -40,6 +40,9 @@ class Settings(BaseModel):
     context_passages: int = 3
     guardrails: bool = Field(True, description="false = the bare generator, for measurements only")
     answerable_threshold: float = Field(0.57, description="refuse below this score of raw retrieval signals")
+    answer_style: Literal["quote", "generated"] = Field(
+        "quote", description="quote = the source sentences the generator chose and cited, verbatim; "
+                             "generated = the generator's own verified wording (docs/evaluation.md)")
     # serving
     host: str = "127.0.0.1"
     port: int = 7860

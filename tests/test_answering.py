@@ -5,7 +5,7 @@ import pytest
 from llama_index.core.base.llms.types import ChatMessage
 
 from conftest import QUESTION, SEED, cli_json
-from rag.cite import REFUSAL, Passage, verify
+from rag.cite import REFUSAL, Passage, quantities, verify
 from rag.components import Components
 from rag.settings import load_settings
 
@@ -66,6 +66,53 @@ def test_answer_that_only_repeats_the_question_is_not_an_answer(comp):
     assert v.text == "" and v.empty_claims == 1
 
 
+class _ScriptedGenerator:
+    """Stands in for a generator that states something the passages do not say (the real model's slips
+    cannot be triggered on demand)."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def stream_chat(self, messages, **kw):
+        from types import SimpleNamespace
+
+        yield SimpleNamespace(delta=self.text)
+
+
+def test_unsupported_generated_answer_falls_back_to_the_best_sentence(comp):
+    a = comp.answerer().ask(QUESTION, llm=_ScriptedGenerator("Hội nghị được tổ chức vào tháng 9 năm 2019 [1]."))
+    assert not a.refused and a.mode == "extractive" and "15-4" in a.answer and "2019" not in a.answer
+    assert "not supported" in a.notice and a.citations and "15-4" in a.citations[0].text
+
+
+def test_how_many_question_is_not_answered_with_a_date(comp):
+    """A date ("sáng 15-4") or a label ("Nghị quyết 11") is not an amount."""
+    assert quantities("Hội nghị được tổ chức sáng 15-4 theo Điều 5, với 2.290 đại biểu và hai trăm khách.") == [
+        "2.290", "hai", "trăm"]
+    a = comp.answerer().ask(UNANSWERABLE, llm=_ScriptedGenerator("Hội nghị có 15 đại biểu tham dự [1]."))
+    assert a.refused, a.answer
+
+
+def test_sentence_that_leans_on_the_previous_one_is_quoted_with_it(tmp_path):
+    doc = tmp_path / "docs" / "bong-da.txt"
+    doc.parent.mkdir()
+    doc.write_text("Trận đấu được truyền hình trực tiếp trên kênh CBS. Peyton Manning dẫn dắt đội Broncos "
+                   "trong mùa giải năm 2015. Anh ấy cũng là thủ quân lớn tuổi nhất từng chơi trong trận Super Bowl, "
+                   "ở tuổi 39. Sân vận động chật kín khán giả.", encoding="utf-8")
+    a = cli_json("ask", "Ai là thủ quân lớn tuổi nhất từng chơi trong trận Super Bowl?", "--llm", "none",
+                 home=_ingested(tmp_path, doc))
+    assert not a["refused"] and "ở tuổi 39" in a["answer"]
+    assert "Peyton Manning" in a["answer"], "the sentence before says who 'anh ấy' is"
+
+
+def _ingested(tmp_path, path):
+    from conftest import run_cli
+
+    home = tmp_path / "data"
+    run_cli("ingest", str(path), home=home)
+    return home
+
+
 def test_unreachable_openai_endpoint_falls_back_to_extractive(seed_home):
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
@@ -83,16 +130,27 @@ def test_cli_llm_none_refuses_with_closest_passages(seed_home):
 
 
 @pytest.mark.llm
-def test_bundled_model_streams_a_verified_cited_answer(seed_home, model_path):
+def test_bundled_model_answers_with_the_source_sentence_it_cites(seed_home, model_path):
     comp = Components(load_settings(home=seed_home, llm_model_path=model_path))
-    tokens = []
-    a = comp.answerer().ask(QUESTION, on_token=tokens.append)
-    assert len(tokens) > 3, "tokens are streamed"
-    assert a.mode == "generated" and "15-4" in a.answer
+    shown = []
+    a = comp.answerer().ask(QUESTION, on_token=shown.append)
+    assert a.mode == "quoted" and "15-4" in a.answer
     source = SEED.read_text(encoding="utf-8")
     for c in a.citations:
         assert source[c.start:c.end] == c.text
+        assert c.text.rstrip(".") in a.answer, "the answer is the cited source text, verbatim"
     assert any("15-4" in c.text for c in a.citations)
+    assert shown == [a.answer]
     # the 1.5B model invents a number here; the pipeline must refuse instead
     b = comp.answerer().ask(UNANSWERABLE)
     assert b.refused, b.answer
+
+
+@pytest.mark.llm
+def test_generated_style_streams_the_models_verified_wording(seed_home, model_path):
+    comp = Components(load_settings(home=seed_home, llm_model_path=model_path, answer_style="generated"))
+    tokens = []
+    a = comp.answerer().ask(QUESTION, on_token=tokens.append)
+    assert len(tokens) > 3, "tokens are streamed"
+    assert a.mode == "generated" and "15-4" in a.answer and a.citations
+    assert any("15-4" in c.text for c in a.citations)

@@ -235,4 +235,4 @@ def test_api_ask_with_bundled_model(server, model_path):
         comp.settings = comp.settings.model_copy(update={"llm": "none"})
     assert not r["refused"], r
     assert "15-4" in r["answer"] or "15/4" in r["answer"], r
-    assert r["mode"] in ("generated", "extractive") and r["citations"]
+    assert r["mode"] in ("quoted", "extractive") and r["citations"]
