@@ -41,6 +41,8 @@ def add_eval_parser(sub, common) -> None:
                    help="hybrid|dense|bm25, comma-separated; the first is the primary (it answers), the others are "
                         "reported beside it (default: hybrid,dense,bm25)")
     p.add_argument("--llm", choices=["local", "none", "openai"], default=None, help="generator (none = extractive)")
+    p.add_argument("--answer-style", choices=["quote", "generated"], default=None, dest="answer_style",
+                   help="quote (default): cited source sentences verbatim; generated: the model's wording")
     p.add_argument("--limit", type=int, default=None, help="a random sample of N questions")
     p.add_argument("--seed", type=int, default=0, help="seed of --limit and --holdout-articles (default 0)")
     p.add_argument("--holdout-articles", type=int, default=0, dest="holdout_articles", metavar="K",

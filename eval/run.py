@@ -267,7 +267,7 @@ def answer_items(comp, collection: str, mode: str, llm: str | None, items: list[
                     "latency_s": round(lat[-1], 4), "ttft_s": first})
         if progress:
             progress(j)
-    return {"llm": llm or comp.settings.llm, "has_answer": M.mean(ha), "token_f1": M.mean(f1),
+    return {"llm": llm or comp.settings.llm, "answer_style": comp.settings.answer_style, "has_answer": M.mean(ha), "token_f1": M.mean(f1),
             "citation_precision": M.mean(cp), "citation_recall": M.mean(cr),
             "refusal_rate": M.mean(refused_unans), "answered_rate": M.mean(answered_ans),
             "n_answerable": len(answered_ans), "n_unanswerable": len(refused_unans),

@@ -57,9 +57,10 @@ def test_eval_squad_answers_holdout_out_and_cache(chdir, capsys):
     s = squad_file(tmp)
     home = tmp / "home"
     args = [str(s), "--data-dir", str(home), "--llm", "none", "--holdout-articles", "1", "--seed", "1", "--json"]
-    rc, out, _ = hoidap(capsys, "eval", *args, "--out", str(tmp / "run1"))
+    rc, out, _ = hoidap(capsys, "eval", *args, "--answer-style", "generated", "--out", str(tmp / "run1"))
     assert rc == 0
     m = json.loads(out)
+    assert m["llm"] == "none" and m["answer_style"] == "generated", "the run records how it answered"
     for k in ("ndcg@10", "mrr@10", "recall@10", "p@1", "hit@5", "n_questions", "has_answer", "citation_precision",
               "refusal_rate", "answered_rate", "ttft_p50", "latency_p50", "chunk_hit@1"):
         assert k in m, k

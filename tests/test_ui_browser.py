@@ -185,12 +185,13 @@ def test_settings_are_saved_to_the_settings_file(page, server):
     open_tab(page, "Cài đặt")
     page.get_by_label("Từ khóa (BM25)").check()
     page.get_by_label("Không dùng (trích câu phù hợp nhất)").check()
+    page.get_by_label("Lời của mô hình (đã kiểm chứng)").check()
     page.locator("#hd-save").click()
     page.locator("#hd-save-status").get_by_text("Đã lưu").wait_for()
     shot(page, "06-settings")
     saved = (server["tmp"] / "hoidap.toml").read_text(encoding="utf-8")
-    assert 'retriever = "bm25"' in saved and 'llm = "none"' in saved
-    assert server["comp"].settings.retriever == "bm25"
+    assert 'retriever = "bm25"' in saved and 'llm = "none"' in saved and 'answer_style = "generated"' in saved
+    assert server["comp"].settings.retriever == "bm25" and server["comp"].settings.answer_style == "generated"
     open_tab(page, "Hỏi đáp")
     ask(page, QUESTION, 0)  # still answers with the lexical retriever
     assert page.locator("#hd-cards .hd-card").count() >= 1
@@ -228,7 +229,7 @@ def test_api_ask_with_bundled_model(server, model_path):
 
     comp = server["comp"]
     comp.settings = comp.settings.model_copy(update={"llm": "local", "llm_model_path": model_path,
-                                                     "retriever": "hybrid"})
+                                                     "retriever": "hybrid", "answer_style": "quote"})
     try:
         r = Client(server["url"], verbose=False).predict(QUESTION, api_name="/ask")
     finally:

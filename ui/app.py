@@ -23,6 +23,7 @@ from ui.uploads import UploadError, collection_dir, store_upload  # noqa: E402
 
 LLM_CHOICES = [("Mô hình cục bộ (đi kèm)", "local"), ("Máy chủ tương thích OpenAI (URL)", "openai"),
                ("Không dùng (trích câu phù hợp nhất)", "none")]
+STYLE_CHOICES = [("Trích nguyên văn câu nguồn mà mô hình chọn", "quote"), ("Lời của mô hình (đã kiểm chứng)", "generated")]
 MODE_CHOICES = [("Kết hợp (hybrid)", "hybrid"), ("Ngữ nghĩa (dense)", "dense"), ("Từ khóa (BM25)", "bm25")]
 DOC_HEADERS = ["Tệp", "Tiêu đề", "Số đoạn", "Trạng thái", "Mã tài liệu"]
 
@@ -281,16 +282,17 @@ def build_app(comp, llm: str | None = None) -> gr.Blocks:
         return "\n\n".join(lines), *refresh_docs(collection)
 
     # -- settings -----------------------------------------------------------------------------
-    def save_settings(mode, top_k, llm_kind, url, model):
+    def save_settings(mode, top_k, llm_kind, url, model, style="quote"):
         try:
             top_k = int(top_k)
             if not 1 <= top_k <= 50:
                 raise ValueError("top_k phải trong khoảng 1–50")
-            if mode not in ("hybrid", "dense", "bm25") or llm_kind not in ("local", "openai", "none"):
+            if (mode not in ("hybrid", "dense", "bm25") or llm_kind not in ("local", "openai", "none")
+                    or style not in ("quote", "generated")):
                 raise ValueError("giá trị không hợp lệ")
             old = comp.settings
             comp.settings = old.save(retriever=mode, top_k=top_k, llm=llm_kind, openai_base_url=url.strip(),
-                                     openai_model=model.strip())
+                                     openai_model=model.strip(), answer_style=style)
             if (url.strip(), model.strip()) != (old.openai_base_url, old.openai_model):
                 comp.__dict__.get("_llms", {}).pop("openai", None)  # rebuilt with the new URL next time
             return f"✓ Đã lưu vào {old.config_file()}."
@@ -349,6 +351,7 @@ def build_app(comp, llm: str | None = None) -> gr.Blocks:
                 mode = gr.Radio(MODE_CHOICES, value=s.retriever, label="Chế độ tìm kiếm", elem_id="hd-mode")
                 top_k = gr.Slider(1, 50, value=s.top_k, step=1, label="Số đoạn truy xuất (top_k)", elem_id="hd-topk")
                 llm_kind = gr.Radio(LLM_CHOICES, value=s.llm, label="Bộ sinh câu trả lời", elem_id="hd-llm")
+                style = gr.Radio(STYLE_CHOICES, value=s.answer_style, label="Kiểu câu trả lời", elem_id="hd-style")
                 url = gr.Textbox(s.openai_base_url, label="URL máy chủ tương thích OpenAI", elem_id="hd-url")
                 model = gr.Textbox(s.openai_model, label="Tên mô hình (OpenAI)", elem_id="hd-model")
                 save = gr.Button("Lưu cài đặt", variant="primary", elem_id="hd-save")
@@ -374,7 +377,7 @@ def build_app(comp, llm: str | None = None) -> gr.Blocks:
         refresh_btn.click(refresh_docs, [coll_dd], doc_outs, **priv)
         coll_dd.change(lambda c: doc_rows(c), [coll_dd], [docs, doc_dd], **priv)
         app.load(refresh_docs, [coll_dd], doc_outs, **priv)
-        save.click(save_settings, [mode, top_k, llm_kind, url, model], [save_status], **priv)
+        save.click(save_settings, [mode, top_k, llm_kind, url, model, style], [save_status], **priv)
 
         gr.api(api_ask, api_name="ask", concurrency_limit=1, concurrency_id="answer")
         gr.api(api_documents, api_name="documents")
