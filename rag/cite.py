@@ -187,9 +187,17 @@ def ranked_sentences(question: str, hits: list[Hit], embedder=None) -> list[tupl
 _ANAPHORA = re.compile(r"^(anh ấy|chị ấy|cô ấy|ông ấy|bà ấy|ông|bà|họ|nó|chúng|điều này|đây|đó|việc này|he|she|they|it)\b")
 
 
+def _anaphoric(sentence: str) -> bool:
+    words = sentence.split()
+    if not _ANAPHORA.match(sentence.strip().lower()):
+        return False
+    # "Ông Nguyễn Văn A ..." names the person: "ông"/"bà" followed by a name is a title, not a pronoun
+    return not (words[0].lower() in ("ông", "bà") and len(words) > 1 and words[1][:1].isupper())
+
+
 def _in_context(h: Hit, a: int, b: int, text: str, min_syllables: int) -> tuple[int, str]:
     """A very short or anaphoric sentence brings its predecessor for context: (start, text)."""
-    if len(syllables(text)) >= min_syllables and not _ANAPHORA.match(text.strip().lower()):
+    if len(syllables(text)) >= min_syllables and not _anaphoric(text):
         return a, text
     prev = [s for s in _sentences(h) if s[1] <= a]
     if not prev:
