@@ -179,7 +179,6 @@ def run_eval(es: EvalSet, comp, cfg: RunConfig, collection: str, key2doc: dict[s
     gold = _Gold(coll, key2doc)
     emb = _QueryCache(comp.embedder)
     rels = [gold.relevant(it) for it in items]
-
     chunk_level = es.format == "squad" and bool(key2doc)
     per_mode: dict[str, dict] = {}
     rows: list[dict] = []
@@ -267,7 +266,8 @@ def answer_items(comp, collection: str, mode: str, llm: str | None, items: list[
                     "latency_s": round(lat[-1], 4), "ttft_s": first})
         if progress:
             progress(j)
-    return {"llm": llm or comp.settings.llm, "answer_style": comp.settings.answer_style, "has_answer": M.mean(ha), "token_f1": M.mean(f1),
+    return {"llm": llm or comp.settings.llm, "answer_style": comp.settings.answer_style,
+            "has_answer": M.mean(ha), "token_f1": M.mean(f1),
             "citation_precision": M.mean(cp), "citation_recall": M.mean(cr),
             "refusal_rate": M.mean(refused_unans), "answered_rate": M.mean(answered_ans),
             "n_answerable": len(answered_ans), "n_unanswerable": len(refused_unans),

@@ -115,14 +115,19 @@ class Answerer:
             timings["total_s"] = round(time.perf_counter() - t0, 3)
             return Answer(question, REFUSAL, True, [], related, "refused", why, standalone, sig, timings)
 
+        def show(text: str) -> None:
+            """Hand a whole answer to the caller; unless generated tokens were streamed already, this is the
+            first word the user sees."""
+            if on_token:
+                on_token(text)
+            if quoting or "first_token_s" not in timings:
+                timings["first_token_s"] = round(time.perf_counter() - t0, 3)
+
         def extract(why: str = "") -> Answer:
             text, ps = extractive(standalone, hits, self.retriever.embedder)
             if not text:
                 return refuse(why)
-            if on_token:
-                on_token(text)
-            if quoting or "first_token_s" not in timings:
-                timings["first_token_s"] = round(time.perf_counter() - t0, 3)  # the first word the user sees
+            show(text)
             timings["total_s"] = round(time.perf_counter() - t0, 3)
             return Answer(question, text, False, [_citation(p.n, p) for p in ps], related, "extractive", why,
                           standalone, sig, timings)
@@ -155,9 +160,7 @@ class Answerer:
         text, mode = v.text, "generated"
         if quoting:
             text, mode, notice = " ".join(quote(by_n[n]) for n in sorted(v.cited)), "quoted", ""
-            if on_token:
-                on_token(text)
-            timings["first_token_s"] = round(time.perf_counter() - t0, 3)  # the first word the user sees
+            show(text)
         timings["total_s"] = round(time.perf_counter() - t0, 3)
         return Answer(question, text, False, cites, related, mode, notice, standalone, sig, timings)
 

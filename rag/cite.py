@@ -217,7 +217,7 @@ def select_passages(question: str, hits: list[Hit], n_passages: int, embedder=No
         if out and score < ranked[0][0] - margin:
             break
         qa, quoted = _in_context(h, a, b, text, 0)
-        ca, context = _in_context(h, a, b, text, min_syllables)
+        ca, context = (qa, quoted) if qa < a else _in_context(h, a, b, text, min_syllables)
         out.append(Passage(len(out) + 1, h, quoted, qa, b, score, context if ca < qa else ""))
     return out
 

@@ -282,7 +282,7 @@ def build_app(comp, llm: str | None = None) -> gr.Blocks:
         return "\n\n".join(lines), *refresh_docs(collection)
 
     # -- settings -----------------------------------------------------------------------------
-    def save_settings(mode, top_k, llm_kind, url, model, style="quote"):
+    def save_settings(mode, top_k, llm_kind, url, model, style):
         try:
             top_k = int(top_k)
             if not 1 <= top_k <= 50:
