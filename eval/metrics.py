@@ -11,6 +11,8 @@ Answers:
   token F1            over Vietnamese syllables (ingest.lexical.syllables), best over the gold answers
   citation precision  share of cited passages that contain a gold answer
   citation recall     1 if some cited passage contains a gold answer, else 0 (one gold fact per question)
+  source precision    share of cited passages taken from a gold document (for SQuAD-style sets: the paragraph
+                      that holds the answer, the unit in which issue #9's baseline counted a correct citation)
 """
 from __future__ import annotations
 
@@ -121,6 +123,14 @@ def citation_precision(cited_texts: Sequence[str], golds: Sequence[str]) -> floa
     if not cited_texts:
         return None
     return sum(1 for t in cited_texts if contains_answer(t, golds)) / len(cited_texts)
+
+
+def source_precision(cited_doc_ids: Sequence[str], gold_doc_ids: Sequence[str]) -> float | None:
+    """Share of cited passages that come from a gold document; None when nothing was cited."""
+    if not cited_doc_ids:
+        return None
+    gold = set(gold_doc_ids)
+    return sum(1 for d in cited_doc_ids if d in gold) / len(cited_doc_ids)
 
 
 def citation_recall(cited_texts: Sequence[str], golds: Sequence[str]) -> float:

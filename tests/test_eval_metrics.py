@@ -60,6 +60,11 @@ def test_citation_precision_and_recall():
     assert M.citation_recall(cited, ["Đà Nẵng"]) == 0.0
 
 
+def test_source_precision_counts_citations_from_the_gold_document():
+    assert M.source_precision(["hue", "hue", "hanoi"], ["hue"]) == pytest.approx(2 / 3)
+    assert M.source_precision([], ["hue"]) is None
+
+
 def test_mean_and_percentile():
     assert M.mean([1, None, 3]) == 2 and M.mean([None]) is None
     assert M.percentile([1, 2, 3, 4], 50) == 2.5
