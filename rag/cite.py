@@ -5,6 +5,8 @@ import math
 import re
 from dataclasses import dataclass
 
+import numpy as np
+
 from ingest.chunk import split_sentences
 from ingest.lexical import is_unaccented, syllables
 from ingest.normalize import fold, normalize
@@ -17,9 +19,6 @@ bao nhiêu sao không hay hoặc cũng vẫn rất nhiều ít nên vì do bởi
 the a an of in to is was what which who when where how why did does do are were by for on at
 đây câu trả lời đoạn trích theo dựa vào thông tin tài liệu
 """.split())
-# Sentence ranking weights, tuned on XQuAD-vi questions outside the evaluation sample (docs/evaluation.md)
-DENSE_WEIGHT = 0.4
-TYPE_BONUS = 0.3
 QUESTION_WORDS = set("gì nào ai đâu sao bao nhiêu mấy không chăng".split())
 MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 REFUSAL = "Không tìm thấy thông tin này trong tài liệu."
@@ -70,28 +69,29 @@ def _sentences(hit: Hit) -> list[tuple[int, int, str]]:
     return out
 
 
-def rank_sentences(question: str, sentences: list[str], embedder=None) -> list[float]:
-    """Sentence relevance: idf-weighted lexical overlap (length-normalized), dense cosine, answer type."""
-    if not sentences:
-        return []
-    lex = _score(question, sentences)
-    lens = [max(1, len(syllables(x))) for x in sentences]
-    avg = sum(lens) / len(lens)
-    lex = [v / (0.5 + 0.5 * n / avg) for v, n in zip(lex, lens)]
-    scores = _unit(lex)
-    if embedder is not None:
-        import numpy as np
+# Sentence ranking: a linear score over these features, the weights fit by a listwise softmax on XQuAD-vi
+# questions outside the evaluation sample (`bench/calibrate_answering.py --fit-ranker`, docs/evaluation.md).
+# Coverage of the question and sentence length scored about a point more there, but they favour long
+# sentences that restate the question (XQuAD questions paraphrase their sentence; news questions often do not:
+# they lost the seed article's "khi nào" question), so they are not features.
+FEATURES = ("lexical", "dense", "answer_type", "chunk_rank")
+WEIGHTS = (2.431, 2.012, 1.092, 1.907)
+# a score is a log-odds of holding the answer: 1.5 below the best is about a fifth as likely
+PROMPT_MARGIN = 1.5
 
-        qv = embedder.embed_query(question)
-        sv = embedder.embed_passages(sentences)
-        dense = _unit(list(np.asarray(sv) @ qv))
-        scores = [(1 - DENSE_WEIGHT) * a + DENSE_WEIGHT * b for a, b in zip(scores, dense)]
+
+def sentence_features(question: str, sentences: list[str], ranks: list[int], embedder=None) -> np.ndarray:
+    """One row per sentence, columns as FEATURES: idf-weighted lexical overlap with the question
+    (length-normalized, min-max over the candidates), dense cosine (min-max), whether it holds what the
+    question asks for (a new number, date or name), 1 / (1 + its chunk's retrieval rank)."""
+    lens = np.array([max(1, len(syllables(x))) for x in sentences], float)
+    lex = np.array(_score(question, sentences), float) / (0.5 + 0.5 * lens / lens.mean())
+    dense = np.zeros(len(sentences))
+    if embedder is not None:
+        dense = np.asarray(embedder.embed_passages(sentences)) @ np.asarray(embedder.embed_query(question))
     kind = answer_type(question)
-    if kind:
-        # a sentence that holds what the question asks for (a new number, date or name) beats one that only
-        # repeats the question's words
-        scores = [v + (TYPE_BONUS if fits_type(question, x, kind) else 0.0) for v, x in zip(scores, sentences)]
-    return scores
+    fits = [bool(kind) and fits_type(question, x, kind) for x in sentences]
+    return np.stack([_unit(lex), _unit(dense), np.array(fits, float), 1 / (1 + np.array(ranks, float))], 1)
 
 
 _Q_TIME = re.compile(r"\b(khi nào|lúc nào|bao giờ|(năm|ngày|tháng|thời gian|thời điểm|thế kỷ|thập kỷ|giai đoạn) nào"
@@ -142,9 +142,10 @@ def quantities(text: str) -> list[str]:
     return out + [m.group() for m in _COUNT_WORD.finditer(text.lower())]
 
 
-def _unit(v: list[float]) -> list[float]:
-    lo, hi = min(v), max(v)
-    return [0.0 if hi - lo < 1e-9 else (x - lo) / (hi - lo) for x in v]
+def _unit(v) -> np.ndarray:
+    v = np.asarray(v, float)
+    lo, hi = v.min(), v.max()
+    return np.zeros_like(v) if hi - lo < 1e-9 else (v - lo) / (hi - lo)
 
 
 def _score(question: str, sentences: list[str]) -> list[float]:
@@ -176,11 +177,13 @@ def _candidates(hits: list[Hit]) -> list[tuple[int, int, int, str, Hit]]:
 
 
 def ranked_sentences(question: str, hits: list[Hit], embedder=None) -> list[tuple[float, tuple]]:
-    """Every sentence of the hits, best first (sentence score plus a small bonus for the hit's rank)."""
+    """Every sentence of the hits, best first, with its score (see WEIGHTS)."""
     cands = _candidates(hits)
-    scores = rank_sentences(question, [c[3] for c in cands], embedder)
-    scored = [(s + 0.1 / (1 + c[0]), c) for s, c in zip(scores, cands)]
-    return sorted(scored, key=lambda x: -x[0])
+    if not cands:
+        return []
+    f = sentence_features(question, [c[3] for c in cands], [c[0] for c in cands], embedder)
+    scores = f @ np.array(WEIGHTS)
+    return sorted(((float(s), c) for s, c in zip(scores, cands)), key=lambda x: -x[0])
 
 
 # A sentence opening with one of these leans on the one before it ("Ông ấy ..." needs to say who).
@@ -207,7 +210,7 @@ def _in_context(h: Hit, a: int, b: int, text: str, min_syllables: int) -> tuple[
 
 
 def select_passages(question: str, hits: list[Hit], n_passages: int, embedder=None,
-                    min_syllables: int = 12, margin: float = 0.3) -> list[Passage]:
+                    min_syllables: int = 12, margin: float = PROMPT_MARGIN) -> list[Passage]:
     """The best sentences of the top hits as numbered prompt passages: short prompts are read faster
     and misread less by a small generator.  Sentences scoring more than `margin` below the best are left
     out: when one sentence clearly answers, the generator sees only that one."""
