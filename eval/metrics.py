@@ -11,6 +11,7 @@ Answers:
   token F1            over Vietnamese syllables (ingest.lexical.syllables), best over the gold answers
   citation precision  share of cited passages that contain a gold answer
   citation recall     1 if some cited passage contains a gold answer, else 0 (one gold fact per question)
+  passage precision   citation precision counted on the retrieved passage (chunk) each cited span lies in
   source precision    share of cited passages taken from a gold document (for SQuAD-style sets: the paragraph
                       that holds the answer, the unit in which issue #9's baseline counted a correct citation)
 """

@@ -5,8 +5,8 @@ import json
 from pathlib import Path
 
 HEADLINE = ["p@1", "recall@10", "hit@5", "mrr@10", "ndcg@10"]
-ANSWER_KEYS = ["has_answer", "token_f1", "citation_precision", "citation_recall", "source_precision",
-               "refusal_rate", "answered_rate", "ttft_p50", "latency_p50"]
+ANSWER_KEYS = ["has_answer", "token_f1", "citation_precision", "citation_recall", "passage_precision",
+               "source_precision", "refusal_rate", "answered_rate", "ttft_p50", "latency_p50"]
 
 
 def _fmt(v, pct: bool = True) -> str:

@@ -230,10 +230,15 @@ def run_eval(es: EvalSet, comp, cfg: RunConfig, collection: str, key2doc: dict[s
     return {"metrics": out, "rows": rows}
 
 
+def _passage_of(c, passages) -> str:
+    """The retrieved passage (chunk) a cited span was taken from."""
+    return next((p.text for p in passages if p.doc_id == c.doc_id and p.start <= c.start and c.end <= p.end), c.text)
+
+
 def answer_items(comp, collection: str, mode: str, llm: str | None, items: list[Item], rows: list[dict],
                  progress=None) -> dict:
     ans = comp.answerer(collection=collection, llm=llm, mode=mode)
-    ha, f1, cp, sp, cr, refused_unans, answered_ans, ttft, lat = [], [], [], [], [], [], [], [], []
+    ha, f1, cp, pp, sp, cr, refused_unans, answered_ans, ttft, lat = [], [], [], [], [], [], [], [], [], []
     for j, (it, row) in enumerate(zip(items, rows), 1):
         t0 = time.perf_counter()
         a = ans.ask(it.question)
@@ -252,11 +257,14 @@ def answer_items(comp, collection: str, mode: str, llm: str | None, items: list[
                 sc["token_f1"] = M.token_f1(text, it.answers)
                 sc["citation_precision"] = M.citation_precision(cited, it.answers) if not a.refused else None
                 sc["citation_recall"] = M.citation_recall(cited, it.answers)
+                sc["passage_precision"] = M.citation_precision([_passage_of(c, a.passages) for c in a.citations],
+                                                               it.answers) if not a.refused else None
                 sc["source_precision"] = M.source_precision([c.doc_id for c in a.citations],
                                                             row["gold"]["doc_ids"]) if not a.refused else None
                 ha.append(sc["has_answer"])
                 f1.append(sc["token_f1"])
                 cp.append(sc["citation_precision"])
+                pp.append(sc["passage_precision"])
                 cr.append(sc["citation_recall"])
                 sp.append(sc["source_precision"])
                 row["pass"] = bool(sc["has_answer"])
@@ -272,7 +280,7 @@ def answer_items(comp, collection: str, mode: str, llm: str | None, items: list[
     return {"llm": llm or comp.settings.llm, "answer_style": comp.settings.answer_style,
             "has_answer": M.mean(ha), "token_f1": M.mean(f1),
             "citation_precision": M.mean(cp), "citation_recall": M.mean(cr),
-            "source_precision": M.mean(sp),
+            "passage_precision": M.mean(pp), "source_precision": M.mean(sp),
             "refusal_rate": M.mean(refused_unans), "answered_rate": M.mean(answered_ans),
             "n_answerable": len(answered_ans), "n_unanswerable": len(refused_unans),
             "ttft_p50": M.percentile(ttft, 50), "latency_p50": M.percentile(lat, 50),

@@ -62,10 +62,13 @@ def test_eval_squad_answers_holdout_out_and_cache(chdir, capsys):
     m = json.loads(out)
     assert m["llm"] == "none" and m["answer_style"] == "generated", "the run records how it answered"
     for k in ("ndcg@10", "mrr@10", "recall@10", "p@1", "hit@5", "n_questions", "has_answer", "citation_precision",
-              "source_precision", "refusal_rate", "answered_rate", "ttft_p50", "latency_p50", "chunk_hit@1"):
+              "passage_precision", "source_precision", "refusal_rate", "answered_rate", "ttft_p50", "latency_p50",
+              "chunk_hit@1"):
         assert k in m, k
-    for k in ("ndcg@10", "mrr@10", "recall@10", "p@1", "hit@5", "has_answer", "source_precision"):
+    for k in ("ndcg@10", "mrr@10", "recall@10", "p@1", "hit@5", "has_answer", "source_precision",
+              "passage_precision"):
         assert 0.0 <= m[k] <= 1.0
+    assert m["passage_precision"] >= m["citation_precision"], "a cited span's passage holds whatever the span holds"
     assert m["n_unanswerable"] >= 1 and m["n_questions"] + m["n_unanswerable"] == 5
     assert m["refusal_rate"] is not None
     assert set(m["baselines"]) == {"dense", "bm25"}
