@@ -9,7 +9,8 @@ from llama_index.core.base.llms.types import ChatMessage
 
 from ingest.lexical import is_unaccented
 from rag.chat import condense
-from rag.cite import REFUSAL, Passage, extractive, parse_markers, quote, select_passages, verify
+from rag.cite import (REFUSAL, Passage, extractive, parse_markers, quote, ranked_sentences, select_passages,
+                      verify)
 from rag.generate import GeneratorError
 from rag.retrieve import Hit, Retriever
 
@@ -123,8 +124,10 @@ class Answerer:
             if quoting or "first_token_s" not in timings:
                 timings["first_token_s"] = round(time.perf_counter() - t0, 3)
 
+        ranked: list = []
+
         def extract(why: str = "") -> Answer:
-            text, ps = extractive(standalone, hits, self.retriever.embedder)
+            text, ps = extractive(standalone, hits, self.retriever.embedder, ranked=ranked or None)
             if not text:
                 return refuse(why)
             show(text)
@@ -138,7 +141,12 @@ class Answerer:
             return refuse()
         if llm is None:
             return extract()
-        passages = select_passages(standalone, hits, self.context_passages, embedder=self.retriever.embedder)
+        ranked = ranked_sentences(standalone, hits, self.retriever.embedder)
+        passages = select_passages(standalone, hits, self.context_passages, ranked=ranked)
+        if quoting and len(passages) == 1:
+            # one sentence clearly answers (no other within the margin): the generator could only cite it, and
+            # the answer quotes what it cites, so the best sentence is quoted without waiting for the model
+            return extract()
         try:
             raw = self._generate(llm, [p.read for p in passages], standalone, None if quoting else on_token, t0,
                                  timings)

@@ -211,12 +211,12 @@ def _in_context(h: Hit, a: int, b: int, text: str, min_syllables: int) -> tuple[
 
 
 def select_passages(question: str, hits: list[Hit], n_passages: int, embedder=None,
-                    min_syllables: int = 12, margin: float = PROMPT_MARGIN) -> list[Passage]:
+                    min_syllables: int = 12, margin: float = PROMPT_MARGIN, ranked=None) -> list[Passage]:
     """The best sentences of the top hits as numbered prompt passages: short prompts are read faster
     and misread less by a small generator.  Sentences scoring more than `margin` below the best are left
     out: when one sentence clearly answers, the generator sees only that one."""
     out: list[Passage] = []
-    ranked = ranked_sentences(question, hits, embedder)[:n_passages]
+    ranked = (ranked if ranked is not None else ranked_sentences(question, hits, embedder))[:n_passages]
     for score, (rank, a, b, text, h) in ranked:
         if out and score < ranked[0][0] - margin:
             break
@@ -231,10 +231,12 @@ def answer_type_ok(question: str, sentence: str) -> bool:
     return answer_type(question) != "number" or fits_type(question, sentence, "number")
 
 
-def extractive(question: str, hits: list[Hit], embedder=None, depth: int = 3) -> tuple[str, list[Passage]]:
+def extractive(question: str, hits: list[Hit], embedder=None, depth: int = 3,
+               ranked=None) -> tuple[str, list[Passage]]:
     """The best-matching sentence of the top passages, with its [n]; none when no top sentence fits
-    the question's answer type."""
-    ranked = [r for r in ranked_sentences(question, hits, embedder)[:depth] if answer_type_ok(question, r[1][3])]
+    the question's answer type.  `ranked`: ranked_sentences(question, hits, embedder), when already known."""
+    ranked = ranked if ranked is not None else ranked_sentences(question, hits, embedder)
+    ranked = [r for r in ranked[:depth] if answer_type_ok(question, r[1][3])]
     if not ranked:
         return "", []
     score, (rank, a, b, text, h) = ranked[0]

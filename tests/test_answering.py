@@ -105,6 +105,26 @@ def test_sentence_that_leans_on_the_previous_one_is_quoted_with_it(tmp_path):
     assert "Peyton Manning" in a["answer"], "the sentence before says who 'anh ấy' is"
 
 
+class _CountingGenerator(_ScriptedGenerator):
+    calls = 0
+
+    def stream_chat(self, messages, **kw):
+        self.calls += 1
+        return super().stream_chat(messages, **kw)
+
+
+def test_clear_best_sentence_is_quoted_without_waiting_for_the_generator(tmp_path):
+    doc = tmp_path / "docs" / "cau.txt"
+    doc.parent.mkdir()
+    doc.write_text("Hồ Gươm nằm ở trung tâm thủ đô. Công ty Daydé & Pillé của Pháp thi công cầu Long Biên. "
+                   "Phở là món ăn nổi tiếng của người Việt.", encoding="utf-8")
+    comp = Components(load_settings(home=_ingested(tmp_path, doc), llm="none"))
+    gen = _CountingGenerator("Cầu dài 2.290 m [1].")
+    a = comp.answerer().ask("Công ty nào thi công cầu Long Biên?", llm=gen)
+    assert not a.refused and "Daydé & Pillé" in a.answer and gen.calls == 0, (a.answer, gen.calls)
+    assert a.citations[0].text.rstrip(".") in a.answer, "the answer is the cited sentence, verbatim"
+
+
 def _ingested(tmp_path, path):
     from conftest import run_cli
 
