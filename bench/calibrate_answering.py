@@ -137,8 +137,9 @@ def fit_ranker(lists: list, l2: float = 0.01, folds: int = 5) -> dict:
     blocks = np.array_split(np.arange(len(data)), folds)
     cv, cv_cur = [], []
     for b in blocks:
-        test = [data[i] for i in b]
-        train = [data[i] for i in range(len(data)) if i not in set(b)]
+        held = set(b.tolist())
+        test = [data[i] for i in held]
+        train = [data[i] for i in range(len(data)) if i not in held]
         cv.append(top1(fit(train), test))
         cv_cur.append(top1(current, test))
     w = fit(data)

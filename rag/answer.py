@@ -124,10 +124,10 @@ class Answerer:
             if quoting or "first_token_s" not in timings:
                 timings["first_token_s"] = round(time.perf_counter() - t0, 3)
 
-        ranked: list = []
+        ranked = None  # the ranked sentences, once known
 
         def extract(why: str = "") -> Answer:
-            text, ps = extractive(standalone, hits, self.retriever.embedder, ranked=ranked or None)
+            text, ps = extractive(standalone, hits, self.retriever.embedder, ranked=ranked)
             if not text:
                 return refuse(why)
             show(text)
