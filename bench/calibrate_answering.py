@@ -44,7 +44,7 @@ def main(argv=None) -> int:
     from eval import metrics as M
     from eval.run import index_contexts, select_items
     from eval.sets import load_set
-    from rag.cite import _candidates, extractive, ranked_sentences, sentence_features
+    from rag.cite import candidate_features, extractive, rank
     from rag.components import Components
     from rag.settings import load_settings
 
@@ -68,16 +68,15 @@ def main(argv=None) -> int:
         scores[it.answerable].append(sig["answerable_score"])
         if not it.answerable:
             continue
-        ranked = ranked_sentences(it.question, hits, emb)
+        cands, features = candidate_features(it.question, hits, emb)
+        ranked = rank(cands, features)
         pos = next((i for i, (_, c) in enumerate(ranked) if M.contains_answer(c[3], it.answers)), None)
         n += 1
-        if a.fit_ranker and (cands := _candidates(hits)):
-            texts = [c[3] for c in cands]
-            lists.append((sentence_features(it.question, texts, [c[0] for c in cands], emb),
-                          [M.contains_answer(t, it.answers) for t in texts]))
+        if a.fit_ranker and cands:
+            lists.append((features, [M.contains_answer(c[3], it.answers) for c in cands]))
         top1 += pos == 0
         top3 += pos is not None and pos < 3
-        extr += M.contains_answer(extractive(it.question, hits, emb)[0], it.answers)
+        extr += M.contains_answer(extractive(it.question, hits, emb, ranked=ranked)[0], it.answers)
     ths = [0.45, 0.5, 0.55, 0.57, 0.6, 0.65, 0.7]
     gate = [{"threshold": t,
              "answered": round(sum(x >= t for x in scores[True]) / max(1, len(scores[True])), 4),

@@ -177,14 +177,23 @@ def _candidates(hits: list[Hit]) -> list[tuple[int, int, int, str, Hit]]:
     return cands
 
 
-def ranked_sentences(question: str, hits: list[Hit], embedder=None) -> list[tuple[float, tuple]]:
-    """Every sentence of the hits, best first, with its score (see WEIGHTS)."""
+def candidate_features(question: str, hits: list[Hit], embedder=None) -> tuple[list[tuple], np.ndarray]:
+    """Every sentence of the hits (see _candidates) and its row of FEATURES."""
     cands = _candidates(hits)
     if not cands:
-        return []
-    f = sentence_features(question, [c[3] for c in cands], [c[0] for c in cands], embedder)
-    scores = f @ np.array(WEIGHTS)
+        return [], np.zeros((0, len(FEATURES)))
+    return cands, sentence_features(question, [c[3] for c in cands], [c[0] for c in cands], embedder)
+
+
+def rank(cands: list[tuple], features: np.ndarray) -> list[tuple[float, tuple]]:
+    """Candidates best first, with their score (see WEIGHTS)."""
+    scores = features @ np.array(WEIGHTS) if cands else []
     return sorted(((float(s), c) for s, c in zip(scores, cands)), key=lambda x: -x[0])
+
+
+def ranked_sentences(question: str, hits: list[Hit], embedder=None) -> list[tuple[float, tuple]]:
+    """Every sentence of the hits, best first, with its score (see WEIGHTS)."""
+    return rank(*candidate_features(question, hits, embedder))
 
 
 # A sentence opening with one of these leans on the one before it ("Ông ấy ..." needs to say who).
