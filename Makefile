@@ -7,7 +7,7 @@ export HOIDAP_HOME
 HOST ?= 127.0.0.1
 PORT ?= 7860
 
-.PHONY: install install-test run demo test bench clean
+.PHONY: install install-test test-system-deps run demo test bench clean screenshots
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -21,8 +21,20 @@ install: $(BIN)/python
 install-test: install
 	$(BIN)/pip install -q "torch==2.13.0"
 	$(BIN)/pip install -q -e ".[test,st]"
-	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
-	  || echo "WARNING: chromium could not be installed: browser tests will be skipped"
+	@$(MAKE) --no-print-directory test-system-deps
+
+# the suite needs these; a missing one fails here (no test is skipped for want of a dependency)
+TEST_APT := chromium tesseract-ocr tesseract-ocr-vie poppler-utils
+test-system-deps:
+	@missing=$$(for p in $(TEST_APT); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing test dependencies: $$missing"; \
+	  SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null \
+	    || { echo "ERROR: could not install $$missing (apt-get install -y $(TEST_APT))" >&2; exit 1; }; \
+	fi
+	@for b in /usr/bin/chromium tesseract pdftoppm; do command -v $$b >/dev/null || { echo "ERROR: $$b missing after install" >&2; exit 1; }; done
+	@tesseract --list-langs 2>/dev/null | grep -qx vie || { echo "ERROR: tesseract has no Vietnamese (tesseract-ocr-vie)" >&2; exit 1; }
 
 demo: install
 	$(BIN)/hoidap ingest examples/corpus

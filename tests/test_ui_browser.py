@@ -29,8 +29,7 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip("chromium is not installed (apt-get install chromium)")
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: `make install-test` installs it (apt-get install chromium)"
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
