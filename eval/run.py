@@ -90,7 +90,10 @@ def select_items(es: EvalSet, limit: int | None = None, seed: int = 0,
 
 # -- indexing ------------------------------------------------------------------------------------------
 def cache_key(es: EvalSet, keys: list[str], model_id: str, chunk_tokens: int, overlap: int) -> str:
-    h = hashlib.sha1(json.dumps([es.name, es.contexts_hash(keys), model_id, chunk_tokens, overlap]).encode())
+    from ingest.pipeline import INDEX_VERSION
+
+    h = hashlib.sha1(json.dumps([es.name, es.contexts_hash(keys), model_id, chunk_tokens, overlap,
+                                 INDEX_VERSION]).encode())
     return h.hexdigest()[:12]
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ingest.normalize import Normalized
+from ingest.structure import LegalPath, heading_of, span_label
 
 # Abbreviations that end with a period but do not end a sentence (compared lowercased).
 ABBREVIATIONS = {
@@ -15,11 +16,8 @@ ABBREVIATIONS = {
     "tx", "st", "mr", "mrs", "ms", "dr", "no", "vs", "etc", "e.g", "i.e", "tr", "sđd", "nxb", "đ/c",
 }
 _SENT_END = re.compile(r"[.!?…]+[\"”’)\]]*(?=\s+[\"“‘(\[]?[\w\d])|\n+")
-HEADING = re.compile(
-    r"^\s*(?:(#{1,6})\s+\S.*|(Phần|PHẦN|Chương|CHƯƠNG|Mục|MỤC|Điều|ĐIỀU|Phụ lục|PHỤ LỤC)\s+[\dIVXLCivxlc]+[a-z]?\b.*)$"
-)
+_MARKDOWN_HEADING = re.compile(r"^\s*(#{1,6})\s+\S")
 _MARKER_END = re.compile(r"(?:Điều|ĐIỀU|Khoản|Chương|CHƯƠNG|Mục|MỤC|Phần|PHẦN)\s+[\dIVXLC]+[a-z]?$")
-_LEGAL_LEVEL = {"phần": 1, "chương": 2, "mục": 3, "phụ lục": 2, "điều": 4}
 
 
 @dataclass
@@ -31,6 +29,8 @@ class Chunk:
     heading: str = ""
     page: int | None = None
     hash: str = field(default="")
+    label: str = ""  # where it sits in a legal document: "Chương II › Điều 14 › Khoản 1–2"
+    marks: list[tuple[int, str]] = field(default_factory=list)  # (original offset, label) where the label changes
 
 
 def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
@@ -58,13 +58,14 @@ def _push(text: str, spans: list, a: int, b: int) -> None:
         spans.append((a, b))
 
 
-def _heading_level(line: str) -> int | None:
-    m = HEADING.match(line)
-    if not m or len(line) > 200:
-        return None
-    if m.group(1):
+def _heading_level(line: str, legal_heading: bool, stack: list[tuple[int, str]]) -> int | None:
+    m = _MARKDOWN_HEADING.match(line)
+    if m and len(line) <= 200:
         return len(m.group(1))
-    return _LEGAL_LEVEL.get(m.group(2).lower(), 4)
+    if legal_heading:
+        h = heading_of(line)
+        return h[0] if h else (stack[-1][0] if stack else 2)  # a bare chapter's title: its chapter's level
+    return None
 
 
 def chunk_document(
@@ -77,19 +78,27 @@ def chunk_document(
     """Split into chunks of at most ~max_tokens embedder tokens on sentence boundaries."""
     text = doc.text
     units: list[tuple[int, int, int, str]] = []  # (start, end, tokens, heading path)
+    labels: dict[int, str] = {}  # unit start -> legal label
     stack: list[tuple[int, str]] = []
+    legal = LegalPath()
     pos = 0
     for line in text.split("\n"):
         lstart, lend = pos, pos + len(line)
         pos = lend + 1
-        level = _heading_level(line)
+        label, legal_heading = legal.feed(line)
+        level = _heading_level(line, legal_heading, stack)
         if level is not None:
-            stack = [s for s in stack if s[0] < level] + [(level, line.strip().lstrip("#").strip()[:80])]
+            name = line.strip().lstrip("#").strip()[:80]
+            if legal_heading and stack and stack[-1][0] == level and heading_of(line) is None:
+                stack[-1] = (level, f"{stack[-1][1]}. {name}")  # "Chương I. QUY ĐỊNH CHUNG"
+            else:
+                stack = [s for s in stack if s[0] < level] + [(level, name)]
         path = " > ".join(s[1] for s in stack)
         first = level is not None
         for a, b in split_sentences(text, lstart, lend):
             for sa, sb in _split_long(text, a, b, count_tokens, max_tokens):
                 units.append((sa, sb, count_tokens(text[sa:sb]), "\x00" + path if first else path))
+                labels[sa] = label
                 first = False
     chunks: list[Chunk] = []
     cur: list[tuple[int, int, int, str]] = []
@@ -105,7 +114,12 @@ def chunk_document(
         if page_starts:
             page = bisect.bisect_right(page_starts, oa)
         body = text[a:b]
-        chunks.append(Chunk(len(chunks), body, oa, ob, heading, page, hashlib.sha1(body.encode()).hexdigest()[:16]))
+        unit_labels = [labels.get(u[0], "") for u in cur]
+        content_labels = [lab for u, lab in zip(cur, unit_labels) if not u[3].startswith("\x00")] or unit_labels
+        marks = [(doc.span(u[0], u[1])[0], lab) for k, (u, lab) in enumerate(zip(cur, unit_labels))
+                 if k == 0 or lab != unit_labels[k - 1]]
+        chunks.append(Chunk(len(chunks), body, oa, ob, heading, page, hashlib.sha1(body.encode()).hexdigest()[:16],
+                            span_label(content_labels), [m for m in marks if m[1]]))
         tail = cur[-overlap_sentences:] if keep_overlap and overlap_sentences > 0 and len(cur) > 1 else []
         cur = [u for u in tail if not u[3].startswith("\x00")]
 

@@ -18,6 +18,7 @@ import numpy as np
 from scipy import sparse
 
 from ingest.normalize import fold, normalize_text
+from ingest.structure import article_terms, reference_terms
 
 N_BUCKETS = 1 << 22
 _SYL = re.compile(r"\w+")
@@ -35,10 +36,20 @@ def hashed(ts: list[str]) -> np.ndarray:
     return np.fromiter((zlib.crc32(t.encode()) & (N_BUCKETS - 1) for t in ts), dtype=np.int32, count=len(ts))
 
 
-def encode(text: str) -> tuple[np.ndarray, np.ndarray]:
-    """Term hashes of the exact field and the folded field of one text."""
+def encode(text: str, extra: list[str] | tuple = ()) -> tuple[np.ndarray, np.ndarray]:
+    """Term hashes of the exact field and the folded field of one text.
+
+    Both fields also hold whole terms for the document symbols the text names ("§nd100", "§100/2019", see
+    `ingest.structure`) and the `extra` terms given (a chunk's article labels, its document's number).
+    """
     syl = syllables(text)
-    return hashed(terms(syl)), hashed(terms([fold(s) for s in syl]))
+    whole = reference_terms(text) + list(extra)
+    return hashed(terms(syl) + whole), hashed(terms([fold(s) for s in syl]) + whole)
+
+
+def encode_query(query: str) -> tuple[np.ndarray, np.ndarray]:
+    """A question's terms: as a passage's, plus the articles it names ("khoản 2 điều 14" -> §d14, §d14k2)."""
+    return encode(query, article_terms(query))
 
 
 def is_unaccented(text: str) -> bool:
@@ -126,7 +137,7 @@ class BM25:
     def search(self, query: str, limit: int = 50) -> list[tuple[str, float]]:
         """Top chunk keys by raw BM25 score (raw scores: comparable across queries for refusal)."""
         self._ensure_built()
-        exact, folded = encode(query)
+        exact, folded = encode_query(query)
         use_folded = is_unaccented(query)
         q = folded if use_folded else exact
         f = 1 if use_folded else 0
@@ -169,7 +180,7 @@ class BM25:
         number of chunks), which the refusal decision needs.
         """
         self._ensure_built()
-        exact, folded = encode(query)
+        exact, folded = encode_query(query)
         use_folded = is_unaccented(query)
         q, f = (folded, 1) if use_folded else (exact, 0)
         parts = [(self._fields[f], self._alive)]

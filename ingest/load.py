@@ -8,8 +8,13 @@ import stat
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
-SUPPORTED = {".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"}
+from ingest import legacy
+from ingest.tables import table_lines
+
+IMAGES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}
+SUPPORTED = {".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx", ".doc"} | IMAGES
 
 
 class LoadError(Exception):
@@ -23,6 +28,8 @@ class LoadedDoc:
     title: str
     page_starts: list[int] = field(default_factory=list)  # pdf: offset where each page begins
     encoding: str = "utf-8"
+    ocr_pages: list[int] = field(default_factory=list)  # 1-based pages whose text came from OCR
+    warnings: list[str] = field(default_factory=list)  # indexed, but something was left out
 
 
 def find_files(paths: list[Path], include: list[str] | None = None, exclude: list[str] | None = None) -> list[Path]:
@@ -77,11 +84,6 @@ def read_bytes(path: Path, max_bytes: int) -> bytes:
         raise LoadError(f"cannot read: {e.strerror}") from None
 
 
-# Characters that are frequent in TCVN3 (ABC) and VNI text read as Windows-1252.
-_TCVN3_MARKS = set("µ¸¶·¹¨»¾¼½Æ©ÇÊÈÉËª®¬¸ÌÎÏÑ×ÒÓÔÕÖØÜÙÚÛ")
-_VNI_PAIRS = ("aø", "aù", "aû", "aõ", "aï", "eá", "eä", "oä", "oá", "öô", "ñ", "ieä", "öø")
-
-
 _VN_VOWELS = set("aăâeêioôơuưyAĂÂEÊIOÔƠUƯY")
 
 
@@ -114,36 +116,43 @@ def decode(data: bytes) -> tuple[str, str]:
         after_vowel = sum(1 for i in marks if i > 0 and _base(w1258[i - 1]) in _VN_VOWELS)
         if after_vowel >= 0.95 * len(marks):
             return w1258, "windows-1258"
-    latin = data.decode("cp1252", errors="replace")
-    letters = sum(c.isalpha() for c in latin) or 1
-    if sum(c in _TCVN3_MARKS for c in latin) / letters > 0.04:
-        raise LoadError("legacy Vietnamese encoding TCVN3 (ABC) is not supported: convert the file to Unicode (UTF-8)")
-    if sum(latin.count(p) for p in _VNI_PAIRS) / letters > 0.02:
-        raise LoadError("legacy Vietnamese encoding VNI is not supported: convert the file to Unicode (UTF-8)")
+    latin = legacy.read_cp1252(data)
+    found, candidates = legacy.detect(latin)
+    if found:
+        return legacy.convert(latin, found), found
+    if candidates:
+        raise LoadError("legacy Vietnamese encoding, but which one cannot be told apart (candidates: "
+                        + ", ".join(c.upper() for c in candidates) + "): convert the file to Unicode (UTF-8)")
     text = data.decode("cp1258", errors="replace")
     if text.count("\ufffd") > len(text) * 0.01:
         raise LoadError("unknown text encoding (not UTF-8, UTF-16 or Windows-1258)")
     return text, "windows-1258"
 
 
-def load(path: Path, max_bytes: int = 25_000_000) -> LoadedDoc:
+def load(path: Path, max_bytes: int = 25_000_000,
+         progress: Callable[[int, int, str], None] | None = None) -> LoadedDoc:
+    """One file's text. `progress(done, total, what)` is called per page while a scan is read by OCR."""
     ext = path.suffix.lower()
     if ext not in SUPPORTED:
         raise LoadError(f"unsupported file type '{ext or path.name}' (supported: {', '.join(sorted(SUPPORTED))})")
+    if ext == ".doc":
+        raise LoadError("old Word .doc format is not read: open it in Word or LibreOffice and save it as .docx")
     data = read_bytes(path, max_bytes)
     if not data.strip():
         raise LoadError("empty file")
     if ext == ".pdf":
-        doc = _pdf(path, data)
+        doc = _pdf(path, data, progress)
+    elif ext in IMAGES:
+        doc = _image(path, data, progress)
     elif ext == ".docx":
         doc = _docx(path, data)
     else:
-        text, enc = decode(data)
+        text, enc = _decode_html(data) if ext in (".html", ".htm") else decode(data)
         if ext in (".html", ".htm"):
             text = _html(text)
         doc = LoadedDoc(path, text, _title(text, path), encoding=enc)
     if not doc.text.strip():
-        raise LoadError("no text found" + (" (a scanned PDF without a text layer?)" if ext == ".pdf" else ""))
+        raise LoadError("no text found" + (" (an image without readable text?)" if ext in IMAGES else ""))
     return doc
 
 
@@ -155,48 +164,134 @@ def _title(text: str, path: Path) -> str:
     return path.stem
 
 
+def _decode_html(data: bytes) -> tuple[str, str]:
+    """A page whose text is set in a TCVN3/VNI font (`<font face=".VnTime">`, `font-family: VNI-Times`) is
+    converted whatever its byte encoding; other pages are decoded like text files."""
+    enc, _ = legacy.font_encoding(_legacy_font(data.decode("latin-1")))
+    if enc is None:
+        return decode(data)
+    try:
+        markup = data.decode("utf-8")
+    except UnicodeDecodeError:
+        markup = legacy.read_cp1252(data)
+    return legacy.convert(markup, enc), enc
+
+
 def _html(markup: str) -> str:
+    """Main text of a page (trafilatura), its tables as one line per row."""
     import trafilatura
+    from lxml import html as lh
 
-    text = trafilatura.extract(markup, include_comments=False, include_tables=True, favor_recall=True)
+    try:
+        tree = lh.fromstring(markup)
+    except Exception:
+        raise LoadError("HTML could not be parsed") from None
+    _tables_as_rows(tree)
+    text = trafilatura.extract(lh.tostring(tree, encoding="unicode"), include_comments=False, include_tables=False,
+                               favor_recall=True)
     if text is None:
-        from lxml import html as lh
-
-        try:
-            tree = lh.fromstring(markup)
-        except Exception:
-            raise LoadError("HTML could not be parsed") from None
         for bad in tree.xpath("//script|//style|//nav|//noscript"):
             bad.drop_tree()
         text = "\n".join(t.strip() for t in tree.itertext() if t.strip())
     return text
 
 
-def _pdf(path: Path, data: bytes) -> LoadedDoc:
-    import io
-    import logging
+def _legacy_font(markup: str) -> str | None:
+    import re
 
-    from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
+    m = re.search(r"(?:face\s*=\s*[\"']?|font-family\s*:\s*[\"']?)\s*(\.vn\w+|vni[-\w]*)", markup, re.I)
+    return m.group(1) if m else None
 
-    logging.getLogger("pypdf").setLevel(logging.ERROR)
+
+def _tables_as_rows(tree) -> None:
+    """Each <table> replaced by one paragraph per row ("header: value; ..."), spans expanded."""
+    from lxml import etree
+
+    for table in tree.xpath("//table[not(ancestor::table)]"):
+        grid = _html_grid(table)
+        div = etree.Element("div")
+        for line in table_lines(grid):
+            p = etree.SubElement(div, "p")
+            p.text = line
+        div.tail = table.tail
+        table.getparent().replace(table, div)
+
+
+def _html_grid(table) -> list[list[str | None]]:
+    rows = table.xpath("./tr|./thead/tr|./tbody/tr|./tfoot/tr")
+    grid: list[list[str | None]] = []
+    pending: dict[tuple[int, int], str] = {}  # (row, col) filled by a rowspan from above
+    for r, tr in enumerate(rows):
+        row: list[str | None] = []
+        col = 0
+        for cell in tr.xpath("./td|./th"):
+            while (r, col) in pending:
+                row.append(pending.pop((r, col)))
+                col += 1
+            text = "\n".join(t.strip() for t in cell.itertext() if t.strip())
+            span = _int(cell.get("colspan")), _int(cell.get("rowspan"))
+            for c in range(span[0]):
+                row.append(text)
+                for k in range(1, span[1]):
+                    pending[(r + k, col + c)] = text
+            col += span[0]
+        while (r, col) in pending:
+            row.append(pending.pop((r, col)))
+            col += 1
+        grid.append(row)
+    return grid
+
+
+def _int(v) -> int:
     try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            raise LoadError("encrypted PDF")
-        pages = [(p.extract_text() or "").strip() for p in reader.pages]
-    except LoadError:
-        raise
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError) as e:
-        raise LoadError(f"corrupt PDF ({type(e).__name__})") from None
-    text, starts = "", []
-    for p in pages:
-        starts.append(len(text))
-        text += p + "\n\n"
-    return LoadedDoc(path, text, _title(text, path), page_starts=starts)
+        return max(1, min(100, int(v)))
+    except (TypeError, ValueError):
+        return 1
+
+
+def _pdf(path: Path, data: bytes, progress) -> LoadedDoc:
+    from ingest.pdf import PDFError, read_pdf
+
+    try:
+        r = read_pdf(data, progress)
+    except PDFError as e:
+        raise LoadError(str(e)) from None
+    return LoadedDoc(path, r.text, _title(r.text, path), page_starts=r.page_starts, ocr_pages=r.ocr_pages,
+                     warnings=r.warnings)
+
+
+def _image(path: Path, data: bytes, progress) -> LoadedDoc:
+    """A scanned page (or a multi-page TIFF) read by OCR."""
+    import io
+
+    from PIL import Image, ImageSequence, UnidentifiedImageError
+
+    from ingest import layout, ocr
+
+    try:
+        ocr.check()
+    except ocr.OCRUnavailable as e:
+        raise LoadError(f"an image is read by OCR, and {e}") from None
+    try:
+        img = Image.open(io.BytesIO(data))
+        frames = [f.copy() for f in ImageSequence.Iterator(img)]
+    except (UnidentifiedImageError, OSError, ValueError) as e:
+        raise LoadError(f"corrupt or unreadable image ({type(e).__name__})") from None
+    pages, heights = [], []
+    for k, frame in enumerate(frames):
+        if progress:
+            progress(k, len(frames), f"OCR page {k + 1}")
+        if min(frame.size) < 32:
+            raise LoadError(f"image too small to hold text ({frame.size[0]}x{frame.size[1]} pixels)")
+        pages.append(layout.reading_order(ocr.image_lines(frame), float(frame.width)))
+        heights.append(float(frame.height))
+    pages = layout.drop_running(pages, heights)
+    text, starts = layout.join_pages([layout.paragraphs(p) for p in pages])
+    return LoadedDoc(path, text, _title(text, path), page_starts=starts, ocr_pages=list(range(1, len(frames) + 1)))
 
 
 def _docx(path: Path, data: bytes) -> LoadedDoc:
+    """Paragraphs and tables in document order; Heading styles as `#` headings; legacy fonts converted."""
     import io
     import zipfile
 
@@ -208,13 +303,16 @@ def _docx(path: Path, data: bytes) -> LoadedDoc:
         raise LoadError(f"corrupt DOCX ({type(e).__name__})") from None
     except Exception as e:  # python-docx raises several private error types for broken packages
         raise LoadError(f"corrupt DOCX ({type(e).__name__})") from None
-    lines = []
-    title = ""
-    for para in d.paragraphs:
-        t = para.text.strip()
+    lines: list[str] = []
+    title, encodings = "", set()
+    for block in d.iter_inner_content():
+        if isinstance(block, docx.table.Table):
+            lines += table_lines(_docx_grid(block, encodings))
+            continue
+        t = _docx_text(block, encodings).strip()
         if not t:
             continue
-        style = (para.style.name or "").lower() if para.style is not None else ""
+        style = (block.style.name or "").lower() if block.style is not None else ""
         if style.startswith("heading"):
             level = int(style.split()[-1]) if style.split()[-1].isdigit() else 1
             lines.append("#" * level + " " + t)
@@ -224,4 +322,26 @@ def _docx(path: Path, data: bytes) -> LoadedDoc:
         else:
             lines.append(t)
     text = "\n".join(lines)
-    return LoadedDoc(path, text, title or _title(text, path))
+    return LoadedDoc(path, text, title or _title(text, path), encoding=",".join(sorted(encodings)) or "utf-8")
+
+
+def _docx_text(para, encodings: set) -> str:
+    """A paragraph's text, runs typed in a TCVN3/VNI font converted."""
+    style_font = para.style.font.name if para.style is not None else None
+    parts = []
+    for run in para.runs:
+        enc, upper = legacy.font_encoding(run.font.name or style_font)
+        if enc:
+            encodings.add(enc)
+            parts.append(legacy.convert(run.text, enc, upper))
+        else:
+            parts.append(run.text)
+    return "".join(parts) if para.runs else para.text
+
+
+def _docx_grid(table, encodings: set) -> list[list[str | None]]:
+    """Cell texts row by row; a merged cell repeats over every position it covers (python-docx does that)."""
+    grid = []
+    for row in table.rows:
+        grid.append(["\n".join(_docx_text(p, encodings) for p in cell.paragraphs) for cell in row.cells])
+    return grid

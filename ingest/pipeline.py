@@ -13,7 +13,10 @@ from ingest.embed import Embedder
 from ingest.load import LoadError, find_files, load, read_bytes
 from ingest.normalize import normalize
 from ingest.store import Collection, StoreError, doc_id_for
+from ingest.structure import document_number, document_type, label_terms, number_terms
 
+# what a chunk row holds changed (2: legal labels, document-number terms); eval caches key on it
+INDEX_VERSION = 2
 EMBED_BATCH = 64  # chunks embedded per call: one call to the model, then one write per document
 
 
@@ -24,12 +27,13 @@ class Summary:
     unchanged: list[str] = field(default_factory=list)
     failed: list[dict] = field(default_factory=list)
     pruned: list[str] = field(default_factory=list)
+    warnings: list[dict] = field(default_factory=list)  # indexed, with something left out (e.g. no OCR)
     chunks: int = 0
     seconds: float = 0.0
 
     def as_dict(self) -> dict:
         return {"added": self.added, "updated": self.updated, "unchanged": self.unchanged, "failed": self.failed,
-                "pruned": self.pruned, "chunks": self.chunks, "seconds": round(self.seconds, 2)}
+                "pruned": self.pruned, "warnings": self.warnings, "chunks": self.chunks, "seconds": round(self.seconds, 2)}
 
 
 @dataclass
@@ -42,6 +46,7 @@ class _Prepared:
     text: str
     chunks: list[Chunk]
     existed: bool
+    meta: dict = field(default_factory=dict)
 
 
 def embed_text(c: Chunk) -> str:
@@ -49,9 +54,29 @@ def embed_text(c: Chunk) -> str:
     return f"{c.heading}\n{c.text}" if c.heading and not c.text.startswith(c.heading) else c.text
 
 
+def lexical_terms(c: Chunk, meta: dict) -> tuple:
+    """A chunk's BM25 terms: its text, the articles it holds, its document's number (so "nghị định
+    100/2019 ... " finds every chunk of that decree)."""
+    extra = [t for _, label in c.marks for t in label_terms(label)]
+    if meta.get("number"):
+        extra += number_terms(meta["number"], meta.get("doc_type", ""))
+    return lexical.encode(embed_text(c), list(dict.fromkeys(extra)))
+
+
+def document_meta(doc) -> dict:
+    meta = {"number": document_number(doc.text), "doc_type": document_type(doc.text), "encoding": doc.encoding}
+    if doc.page_starts:
+        meta["page_starts"] = doc.page_starts
+    if doc.ocr_pages:
+        meta["ocr_pages"] = doc.ocr_pages
+    return meta
+
+
 def ingest_paths(paths: list[Path], coll: Collection, embedder: Embedder, *, chunk_tokens: int = 160,
                  overlap: int = 1, max_bytes: int = 25_000_000, include=None, exclude=None, prune: bool = False,
-                 progress: Callable[[int, int, str], None] | None = None) -> Summary:
+                 progress: Callable[[int, int, str], None] | None = None,
+                 page_progress: Callable[[int, int, str], None] | None = None) -> Summary:
+    """`progress(done, total, name)` per file; `page_progress(done, total, what)` per page read by OCR."""
     t0 = time.time()
     s = Summary()
     missing = [p for p in paths if not p.exists()]
@@ -82,9 +107,10 @@ def ingest_paths(paths: list[Path], coll: Collection, embedder: Embedder, *, chu
         i = 0
         for d in buf:
             n = len(d.chunks)
-            lex = [lexical.encode(embed_text(c)) for c in d.chunks]
+            lex = [lexical_terms(c, d.meta) for c in d.chunks]
             try:
-                coll.replace_document(d.doc_id, d.source, d.title, d.sha, d.size, d.text, d.chunks, vecs[i:i + n], lex)
+                coll.replace_document(d.doc_id, d.source, d.title, d.sha, d.size, d.text, d.chunks, vecs[i:i + n], lex,
+                                      d.meta, frozenset(d.meta.get("ocr_pages", ())))
                 (s.updated if d.existed else s.added).append(d.source)
                 s.chunks += n
             except StoreError as e:
@@ -108,7 +134,8 @@ def ingest_paths(paths: list[Path], coll: Collection, embedder: Embedder, *, chu
             if state and state == (sha, "ok") and doc_id not in pending:
                 s.unchanged.append(source)
                 continue
-            doc = load(path, max_bytes)
+            doc = load(path, max_bytes, page_progress)
+            s.warnings += [{"path": source, "warning": w} for w in doc.warnings]
             norm = normalize(doc.text)
             chunks = chunk_document(norm, embedder.count_tokens, chunk_tokens, overlap, doc.page_starts or None)
             if not chunks:
@@ -121,7 +148,8 @@ def ingest_paths(paths: list[Path], coll: Collection, embedder: Embedder, *, chu
         except Exception as e:  # a parser bug on odd input must not stop the whole run
             s.failed.append({"path": source, "error": f"cannot read: {type(e).__name__}: {e}"[:300]})
             continue
-        buf.append(_Prepared(doc_id, source, doc.title, sha, len(data), doc.text, chunks, state is not None))
+        buf.append(_Prepared(doc_id, source, doc.title, sha, len(data), doc.text, chunks, state is not None,
+                             document_meta(doc)))
         if sum(len(d.chunks) for d in buf) >= EMBED_BATCH:
             flush()
     flush()

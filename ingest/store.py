@@ -8,6 +8,7 @@ are joined against committed rows.  A re-run redoes every `pending` document.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import sqlite3
 import threading
@@ -30,6 +31,9 @@ CREATE TABLE IF NOT EXISTS chunks (
   heading TEXT, text TEXT, exact BLOB, folded BLOB, PRIMARY KEY (collection, chunk_id));
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks (collection, doc_id);
 """
+# columns added after the first release: (table, column, type); added to an older data directory on open
+ADDED_COLUMNS = [("documents", "meta", "TEXT DEFAULT '{}'"), ("chunks", "label", "TEXT DEFAULT ''"),
+                 ("chunks", "marks", "TEXT DEFAULT '[]'"), ("chunks", "ocr", "INTEGER DEFAULT 0")]
 
 
 class StoreError(Exception):
@@ -52,6 +56,10 @@ class ChunkRow:
     text: str  # normalized text
     source: str = ""
     title: str = ""
+    label: str = ""
+    marks: str = "[]"  # JSON [[offset, label], ...]
+    ocr: int = 0
+    meta: str = "{}"  # the document's metadata (JSON): number, type, page_starts, ocr_pages
 
 
 def doc_id_for(source: str) -> str:
@@ -73,6 +81,11 @@ class Store:
         self.db = sqlite3.connect(self.home / "hoidap.db", check_same_thread=False, timeout=60)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.executescript(SCHEMA)
+        for table, column, kind in ADDED_COLUMNS:
+            have = {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}
+            if column not in have:
+                self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+        self.db.commit()
         self.lock = threading.RLock()
         self._client = None
         self._collections: dict[str, Collection] = {}
@@ -213,13 +226,15 @@ class Collection:
         return (r[0], r[1]) if r else None
 
     def replace_document(self, doc_id: str, source: str, title: str, sha256: str, size: int, text: str,
-                         chunks: list, vectors: np.ndarray, lexical: list[tuple[np.ndarray, np.ndarray]]) -> None:
+                         chunks: list, vectors: np.ndarray, lexical: list[tuple[np.ndarray, np.ndarray]],
+                         meta: dict | None = None, ocr_pages: frozenset = frozenset()) -> None:
         """Replace every chunk of one document (crash-safe order, see module doc)."""
         ids = [f"{doc_id}-{c.idx}-{c.hash[:8]}" for c in chunks]
         with self.lock:
             with self.db:
                 self.db.execute(
-                    "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(collection, doc_id) DO UPDATE "
+                    "INSERT INTO documents (collection, doc_id, source, title, sha256, size, n_chunks, status, text, "
+                    "updated) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(collection, doc_id) DO UPDATE "
                     "SET status='pending'",
                     (self.name, doc_id, source, title, sha256, size, len(chunks), "pending", "", time.time()),
                 )
@@ -237,14 +252,17 @@ class Collection:
             with self.db:
                 self.db.execute("DELETE FROM chunks WHERE collection=? AND doc_id=?", (self.name, doc_id))
                 self.db.executemany(
-                    "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    'INSERT INTO chunks (collection, chunk_id, doc_id, idx, start, "end", page, heading, text, exact, '
+                    "folded, label, marks, ocr) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     [(self.name, cid, doc_id, c.idx, c.start, c.end, c.page, c.heading, c.text,
-                      lx[0].tobytes(), lx[1].tobytes()) for cid, c, lx in zip(ids, chunks, lexical)],
+                      lx[0].tobytes(), lx[1].tobytes(), c.label, json.dumps(c.marks, ensure_ascii=False),
+                      int(c.page in ocr_pages)) for cid, c, lx in zip(ids, chunks, lexical)],
                 )
                 self.db.execute(
                     "UPDATE documents SET source=?, title=?, sha256=?, size=?, n_chunks=?, status='ok', text=?, "
-                    "updated=? WHERE collection=? AND doc_id=?",
-                    (source, title, sha256, size, len(chunks), text, time.time(), self.name, doc_id),
+                    "updated=?, meta=? WHERE collection=? AND doc_id=?",
+                    (source, title, sha256, size, len(chunks), text, time.time(),
+                     json.dumps(meta or {}, ensure_ascii=False), self.name, doc_id),
                 )
             if self._bm25 is not None:
                 for cid in old:
@@ -271,10 +289,15 @@ class Collection:
 
     def documents(self) -> list[dict]:
         rows = self.db.execute(
-            "SELECT doc_id, source, title, n_chunks, status, size, updated FROM documents WHERE collection=? "
+            "SELECT doc_id, source, title, n_chunks, status, size, updated, meta FROM documents WHERE collection=? "
             "ORDER BY source", (self.name,)).fetchall()
         keys = ("doc_id", "source", "title", "chunks", "status", "size", "updated")
-        return [dict(zip(keys, r)) for r in rows]
+        out = []
+        for r in rows:
+            meta = json.loads(r[7] or "{}")
+            out.append({**dict(zip(keys, r)), "number": meta.get("number", ""), "doc_type": meta.get("doc_type", ""),
+                        "pages": len(meta.get("page_starts", [])) or None, "ocr_pages": meta.get("ocr_pages", [])})
+        return out
 
     def find_documents(self, ref: str) -> list[str]:
         """Doc ids matching an id, a source path, or a file name."""
@@ -307,7 +330,8 @@ class Collection:
             part = chunk_ids[i:i + 500]
             q = ",".join("?" * len(part))
             for r in self.db.execute(
-                f'SELECT c.chunk_id, c.doc_id, c.idx, c.start, c."end", c.page, c.heading, c.text, d.source, d.title '
+                f'SELECT c.chunk_id, c.doc_id, c.idx, c.start, c."end", c.page, c.heading, c.text, d.source, d.title, '
+                f"c.label, c.marks, c.ocr, d.meta "
                 f"FROM chunks c JOIN documents d ON d.collection=c.collection AND d.doc_id=c.doc_id "
                 f"WHERE c.collection=? AND d.status='ok' AND c.chunk_id IN ({q})", (self.name, *part)):
                 out[r[0]] = ChunkRow(*r)

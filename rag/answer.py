@@ -40,6 +40,9 @@ class Citation:
     score: float
     page: int | None = None
     heading: str = ""
+    label: str = ""  # the cited text's place in a legal document: "Điều 14 › Khoản 1"
+    ocr: bool = False  # read by OCR from a scanned page
+    doc_number: str = ""  # the document's symbol, e.g. "100/2019/NĐ-CP"
 
 
 @dataclass
@@ -61,11 +64,13 @@ class Answer:
 
 def _citation(n: int, p: Passage) -> Citation:
     h = p.hit
-    return Citation(n, h.doc_id, h.source, h.title, p.text, p.start, p.end, round(h.score, 4), h.page, h.heading)
+    return Citation(n, h.doc_id, h.source, h.title, p.text, p.start, p.end, round(h.score, 4), h.page, h.heading,
+                    h.label_at(p.start), h.ocr, h.doc_number)
 
 
 def _hit_citation(n: int, h: Hit) -> Citation:
-    return Citation(n, h.doc_id, h.source, h.title, h.text, h.start, h.end, round(h.score, 4), h.page, h.heading)
+    return Citation(n, h.doc_id, h.source, h.title, h.text, h.start, h.end, round(h.score, 4), h.page, h.heading,
+                    h.label, h.ocr, h.doc_number)
 
 
 class Answerer:

@@ -153,10 +153,19 @@ def cmd_ingest(args, comp) -> int:
         bar.set_postfix_str(name[:30])
         bar.refresh()
 
+    pages = tqdm(total=0, unit="page", desc="OCR", file=sys.stderr, disable=None, leave=False, position=1)
+
+    def page_progress(i, n, what):
+        pages.total = n
+        pages.n = i
+        pages.set_postfix_str(what)
+        pages.refresh()
+
     summary = ingest_paths(list(args.paths), coll, comp.embedder, chunk_tokens=args.chunk_tokens or s.chunk_tokens,
                            overlap=s.chunk_overlap, max_bytes=int(s.max_file_mb * 1e6),
                            include=args.include or s.include or None, exclude=args.exclude or s.exclude or None,
-                           prune=args.prune, progress=progress)
+                           prune=args.prune, progress=progress, page_progress=page_progress)
+    pages.close()
     bar.close()
     d = summary.as_dict()
     d["collection"] = s.collection
@@ -164,6 +173,7 @@ def cmd_ingest(args, comp) -> int:
              f"{len(summary.unchanged)} unchanged, {len(summary.failed)} failed, {len(summary.pruned)} pruned; "
              f"{summary.chunks} chunks in {summary.seconds:.1f} s"]
     lines += [f"  failed: {f['path']}: {f['error']}" for f in summary.failed]
+    lines += [f"  warning: {w['path']}: {w['warning']}" for w in summary.warnings]
     _out(args, d, "\n".join(lines))
     tried = len(summary.added) + len(summary.updated) + len(summary.unchanged) + len(summary.failed)
     return 1 if summary.failed and len(summary.failed) == tried else 0
@@ -178,7 +188,8 @@ def format_answer(a) -> str:
         out.append("")
         out.append("Nguồn:" if a.citations else "Các đoạn gần nhất:")
         for c in shown:
-            where = Path(c.source).name + (f", trang {c.page}" if c.page else "")
+            where = Path(c.source).name + (f", trang {c.page}" if c.page else "") + (" (OCR)" if c.ocr else "") \
+                + (f", {c.label}" if c.label else "")
             text = " ".join(c.text.split())
             out.append(f"  [{c.n}] {where} [{c.start}:{c.end}]: {text[:300]}{'…' if len(text) > 300 else ''}")
     return "\n".join(out)
@@ -192,7 +203,8 @@ def cmd_ask(args, comp) -> int:
         print("\r\033[K", end="")
     if getattr(args, "json", False):
         d = {"answer": a.answer, "refused": a.refused,
-             "citations": [{k: getattr(c, k) for k in ("n", "doc_id", "source", "text", "start", "end", "score", "page", "heading")}
+             "citations": [{k: getattr(c, k) for k in ("n", "doc_id", "source", "text", "start", "end", "score", "page",
+                                                       "heading", "label", "ocr", "doc_number")}
                            for c in a.citations],
              "passages": [{k: getattr(c, k) for k in ("n", "doc_id", "source", "text", "start", "end", "score")} for c in a.passages],
              "mode": a.mode, "notice": a.notice, "question": a.standalone_question, "signals": a.signals,
@@ -214,7 +226,8 @@ def cmd_docs(args, comp) -> int:
     coll = comp.collection()
     if args.docs_cmd == "list":
         docs = coll.documents()
-        human = "\n".join(f"{d['doc_id']}  {d['chunks']:>4} chunks  {d['status']:<7} {d['source']}" for d in docs)
+        human = "\n".join(f"{d['doc_id']}  {d['chunks']:>4} chunks  {d['status']:<7} {d['source']}"
+                           + (f"\n              {d['number']}: {d['title']}" if d.get("number") else "") for d in docs)
         _out(args, docs, human or f"collection '{coll.name}' has no documents")
         return 0
     deleted, missing = [], []

@@ -1,7 +1,8 @@
 """Hybrid retrieval: dense (Chroma) + BM25 (syllables, bigrams, accent-folded), fused, deduplicated."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import json
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from llama_index.core.base.base_retriever import BaseRetriever
@@ -28,6 +29,18 @@ class Hit:
     score: float  # fused score, 0..1, comparable within one query only
     dense: float | None = None  # raw cosine similarity
     bm25: float | None = None  # raw BM25 score
+    label: str = ""  # legal structure: "Chương II › Điều 14 › Khoản 1–2"
+    marks: list = field(default_factory=list)  # [(original offset, label)] where the label changes
+    ocr: bool = False  # the text came from OCR of a scanned page
+    doc_number: str = ""  # the document's symbol, e.g. "100/2019/NĐ-CP"
+
+    def label_at(self, offset: int) -> str:
+        """The structure label of the text at an offset of the document (a cited sentence's own clause)."""
+        found = self.label
+        for start, label in self.marks:
+            if start <= offset:
+                found = label
+        return found
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -95,7 +108,9 @@ class Retriever:
             seen.append(toks)
             text = self.coll.document_slice(r.doc_id, r.start, r.end)
             hits.append(Hit(cid, r.doc_id, r.source, r.title, text, r.text, r.start, r.end, r.page, r.heading,
-                            round(float(norm[cid]), 4), dense.get(cid), lex.get(cid)))
+                            round(float(norm[cid]), 4), dense.get(cid), lex.get(cid), r.label or "",
+                            [tuple(m) for m in json.loads(r.marks or "[]")], bool(r.ocr),
+                            json.loads(r.meta or "{}").get("number", "")))
             if len(hits) >= top_k:
                 break
         return hits, signals

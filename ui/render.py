@@ -34,7 +34,8 @@ def marked(text: str, spans: list[tuple[int, int]], cls: str = "hd-hl") -> str:
 
 def payload(a) -> dict:
     """An Answer as JSON-able data: what the HTTP API returns and what the UI keeps per turn."""
-    keys = ("n", "doc_id", "source", "title", "text", "start", "end", "score", "page", "heading")
+    keys = ("n", "doc_id", "source", "title", "text", "start", "end", "score", "page", "heading", "label", "ocr",
+            "doc_number")
     return {
         "question": a.question,
         "answer": a.answer,
@@ -77,10 +78,19 @@ def answer_markdown(p: dict, turn: int) -> str:
     if p["notice"]:
         body += f'\n\n<span class="hd-notice">({esc(p["notice"])})</span>'
     if p["citations"]:
-        srcs = "; ".join(f"[{c['n']}] {esc(file_name(c['source']))}" + (f", trang {c['page']}" if c["page"] else "")
-                         for c in p["citations"])
+        srcs = "; ".join(f"[{c['n']}] {esc(where(c))}" for c in p["citations"])
         body += f'\n\n<span class="hd-sources">Nguồn: {srcs}</span>'
     return body
+
+
+def where(c: dict) -> str:
+    """File, page (and OCR), article label of a citation: "quy-che.pdf, trang 2, Điều 14 › Khoản 1"."""
+    out = file_name(c["source"])
+    if c.get("page"):
+        out += f", trang {c['page']}" + (" (OCR)" if c.get("ocr") else "")
+    if c.get("label"):
+        out += f", {c['label']}"
+    return out
 
 
 def _card(c: dict, turn: int, kind: str, p: dict) -> str:
@@ -90,7 +100,11 @@ def _card(c: dict, turn: int, kind: str, p: dict) -> str:
     meta = [f'<span class="hd-file">{esc(file_name(c["source"]))}</span>']
     if c.get("page"):
         meta.append(f'<span class="hd-page">trang {esc(c["page"])}</span>')
-    if c.get("heading"):
+    if c.get("ocr"):
+        meta.append('<span class="hd-ocr" title="Văn bản nhận dạng từ ảnh quét (OCR)">OCR</span>')
+    if c.get("label"):
+        meta.append(f'<span class="hd-label">{esc(c["label"])}</span>')
+    elif c.get("heading"):
         meta.append(f'<span class="hd-heading">{esc(c["heading"])}</span>')
     meta.append(f'<span class="hd-score">điểm {c["score"]:.3f}</span>')
     key = f"{turn}:{kind}:{c['n']}"

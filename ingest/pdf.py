@@ -1,0 +1,128 @@
+"""PDF into text that reads like the page: pdfplumber's words and tables, OCR for pages without a text layer.
+
+Why pdfplumber (MIT, on pdfminer.six): it gives every line with its position, which the reflow needs
+(wrapped lines, running headers, two columns), and finds ruled tables with their cells. Pages are rendered
+for OCR with pypdfium2 (Apache-2.0/BSD, the PDFium engine), so no poppler is needed. PyMuPDF reads faster
+but is AGPL, which does not fit an Apache-2.0 project.
+"""
+from __future__ import annotations
+
+import io
+import logging
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ingest import layout, ocr
+from ingest.layout import Line
+from ingest.tables import table_lines
+
+MIN_TEXT_CHARS = 25  # fewer visible characters than this on a page: no usable text layer, OCR it
+
+
+class PDFError(Exception):
+    pass
+
+
+@dataclass
+class PDFText:
+    text: str
+    page_starts: list[int]
+    ocr_pages: list[int] = field(default_factory=list)  # 1-based
+    warnings: list[str] = field(default_factory=list)
+
+
+def read_pdf(data: bytes, progress: Callable[[int, int, str], None] | None = None) -> PDFText:
+    import pdfplumber
+    from pdfminer.pdfdocument import PDFPasswordIncorrect
+    from pdfminer.pdfparser import PDFSyntaxError
+
+    logging.getLogger("pdfminer").setLevel(logging.ERROR)
+    try:
+        pdf = pdfplumber.open(io.BytesIO(data))
+    except PDFPasswordIncorrect:
+        raise PDFError("encrypted PDF (password protected): save an unprotected copy") from None
+    except (PDFSyntaxError, Exception) as e:  # pdfminer raises many types for broken files
+        raise PDFError(f"corrupt PDF ({type(e).__name__})") from None
+    with pdf:
+        pages, heights, scanned = [], [], []
+        try:
+            for i, page in enumerate(pdf.pages):
+                lines = _page_lines(page)
+                if sum(len(x.text.replace(" ", "")) for x in lines if "(cid:" not in x.text) < MIN_TEXT_CHARS:
+                    scanned.append(i)
+                pages.append(lines)
+                heights.append(float(page.height))
+        except PDFError:
+            raise
+        except Exception as e:
+            raise PDFError(f"corrupt PDF ({type(e).__name__} on page {len(pages) + 1})") from None
+    result = PDFText("", [])
+    if scanned:
+        _ocr_pages(data, scanned, pages, heights, result, progress)
+    pages = layout.drop_running(pages, heights)
+    result.text, result.page_starts = layout.join_pages([layout.paragraphs(p) for p in pages])
+    return result
+
+
+def _page_lines(page) -> list[Line]:
+    tables = page.find_tables()
+    boxes = [t.bbox for t in tables]
+
+    def in_table(x) -> bool:
+        cx, cy = (x["x0"] + x["x1"]) / 2, (x["top"] + x["bottom"]) / 2
+        return any(b[0] <= cx <= b[2] and b[1] <= cy <= b[3] for b in boxes)
+
+    lines = [Line(x["text"], x["x0"], x["x1"], x["top"], x["bottom"])
+             for x in page.extract_text_lines(return_chars=False, strip=True) if x["text"].strip() and not in_table(x)]
+    lines = layout.reading_order(lines, float(page.width))
+    for t in tables:
+        rows = _fill_merged(t.extract())
+        top = t.bbox[1]
+        at = next((k for k, x in enumerate(lines) if x.top > top), len(lines))
+        rendered = [Line(s, t.bbox[0], t.bbox[2], top + k * 1e-3, top + k * 1e-3, table=True)
+                    for k, s in enumerate(table_lines(rows))]
+        lines[at:at] = rendered
+    return lines
+
+
+def _fill_merged(rows: list[list[str | None]]) -> list[list[str | None]]:
+    """pdfplumber leaves the cells a merged cell covers empty (None): a header repeats to the right
+    (a column span), a body cell from above (a row span)."""
+    out: list[list[str | None]] = []
+    for r, row in enumerate(rows):
+        filled = list(row)
+        for c, v in enumerate(filled):
+            if v is None:
+                if r == 0 and c > 0:
+                    filled[c] = filled[c - 1]
+                elif out and c < len(out[-1]):
+                    filled[c] = out[-1][c]
+        out.append(filled)
+    return out
+
+
+def _ocr_pages(data: bytes, scanned: list[int], pages: list[list[Line]], heights: list[float], result: PDFText,
+               progress) -> None:
+    try:
+        ocr.check()
+    except ocr.OCRUnavailable as e:
+        which = "every page" if len(scanned) == len(pages) else "pages " + ", ".join(str(i + 1) for i in scanned)
+        if len(scanned) == len(pages):
+            raise PDFError(f"scanned PDF without a text layer, and {e}") from None
+        result.warnings.append(f"{which} have no text layer and were not indexed: {e}")
+        return
+    import pypdfium2
+
+    doc = pypdfium2.PdfDocument(data)
+    try:
+        for k, i in enumerate(scanned):
+            if progress:
+                progress(k, len(scanned), f"OCR page {i + 1}")
+            image = doc[i].render(scale=ocr.DPI / 72).to_pil()
+            pages[i] = layout.reading_order(ocr.image_lines(image), float(image.width))
+            heights[i] = float(image.height)
+            result.ocr_pages.append(i + 1)
+        if progress:
+            progress(len(scanned), len(scanned), "OCR")
+    finally:
+        doc.close()
