@@ -94,6 +94,8 @@ def _syllable(word: str) -> bool:
     """A well-formed Vietnamese syllable: onset, vowel nucleus, coda, at most one tone mark."""
     import unicodedata as ud
 
+    if not set(word.lower()) <= _VN_LETTERS:
+        return False
     d = ud.normalize("NFD", word.lower())
     if sum(c in _TONE_MARKS for c in d) > 1:
         return False
@@ -101,7 +103,7 @@ def _syllable(word: str) -> bool:
     return bool(_SYLLABLE.match(bare))
 
 
-def _clean_share(text: str) -> float:
+def syllable_share(text: str) -> float:
     """Share of the words with a non-ASCII letter that are well-formed Vietnamese syllables."""
     words = [w for w in re.findall(r"[^\W\d_]+", text) if not w.isascii()]
     if not words:
@@ -114,10 +116,10 @@ def detect(text: str) -> tuple[str | None, list[str]]:
 
     None with no candidates: not legacy text. None with candidates: legacy, but which one cannot be told.
     """
-    before = _clean_share(text)
+    before = syllable_share(text)
     if before > 0.97:
         return None, []
-    scores = {"tcvn3": _clean_share(from_tcvn3(text)), "vni": _clean_share(from_vni(text))}
+    scores = {"tcvn3": syllable_share(from_tcvn3(text)), "vni": syllable_share(from_vni(text))}
     best = max(scores, key=scores.get)
     other = min(scores, key=scores.get)
     if scores[best] >= 0.85 and scores[best] - scores[other] >= 0.2 and scores[best] > before + 0.2:

@@ -108,18 +108,21 @@ def decode(data: bytes) -> tuple[str, str]:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
-    # Windows-1258 first: its tone marks are combining characters that always follow a vowel, while the
-    # same bytes in TCVN3/VNI are letters found anywhere (read as cp1252 they look like TCVN3 marks)
+    # Windows-1258 tone marks are combining characters that always follow a vowel; the same bytes in
+    # TCVN3/VNI are letters. Both readings can look plausible: the one whose words are well-formed
+    # Vietnamese syllables more often wins
     w1258 = data.decode("cp1258", errors="replace")
+    latin = legacy.read_cp1252(data)
+    found, candidates = legacy.detect(latin)
+    converted = legacy.convert(latin, found) if found else ""
     marks = [i for i, c in enumerate(w1258) if unicodedata.combining(c)]
     if marks and w1258.count("\ufffd") <= len(w1258) * 0.01:
         after_vowel = sum(1 for i in marks if i > 0 and _base(w1258[i - 1]) in _VN_VOWELS)
-        if after_vowel >= 0.95 * len(marks):
+        w1258_share = legacy.syllable_share(unicodedata.normalize("NFC", w1258))
+        if after_vowel >= 0.95 * len(marks) and not (found and legacy.syllable_share(converted) > w1258_share + 0.1):
             return w1258, "windows-1258"
-    latin = legacy.read_cp1252(data)
-    found, candidates = legacy.detect(latin)
     if found:
-        return legacy.convert(latin, found), found
+        return converted, found
     if candidates:
         raise LoadError("legacy Vietnamese encoding, but which one cannot be told apart (candidates: "
                         + ", ".join(c.upper() for c in candidates) + "): convert the file to Unicode (UTF-8)")

@@ -34,15 +34,16 @@ class PDFText:
 def read_pdf(data: bytes, progress: Callable[[int, int, str], None] | None = None) -> PDFText:
     import pdfplumber
     from pdfminer.pdfdocument import PDFPasswordIncorrect
-    from pdfminer.pdfparser import PDFSyntaxError
 
     logging.getLogger("pdfminer").setLevel(logging.ERROR)
     try:
         pdf = pdfplumber.open(io.BytesIO(data))
-    except PDFPasswordIncorrect:
-        raise PDFError("encrypted PDF (password protected): save an unprotected copy") from None
-    except (PDFSyntaxError, Exception) as e:  # pdfminer raises many types for broken files
-        raise PDFError(f"corrupt PDF ({type(e).__name__})") from None
+        pdf.pages  # noqa: B018 (parses the page tree: a broken or locked file fails here)
+    except Exception as e:  # pdfminer raises many types for broken files, wrapped by pdfplumber
+        inner = e.args[0] if e.args else e
+        if isinstance(e, PDFPasswordIncorrect) or isinstance(inner, PDFPasswordIncorrect):
+            raise PDFError("encrypted PDF (password protected): save an unprotected copy") from None
+        raise PDFError(f"corrupt PDF ({type(inner).__name__})") from None
     with pdf:
         pages, heights, scanned = [], [], []
         try:

@@ -206,7 +206,8 @@ def cmd_ask(args, comp) -> int:
              "citations": [{k: getattr(c, k) for k in ("n", "doc_id", "source", "text", "start", "end", "score", "page",
                                                        "heading", "label", "ocr", "doc_number")}
                            for c in a.citations],
-             "passages": [{k: getattr(c, k) for k in ("n", "doc_id", "source", "text", "start", "end", "score")} for c in a.passages],
+             "passages": [{k: getattr(c, k) for k in ("n", "doc_id", "source", "text", "start", "end", "score", "page",
+                                                      "label", "ocr")} for c in a.passages],
              "mode": a.mode, "notice": a.notice, "question": a.standalone_question, "signals": a.signals,
              "timings": {k: v for k, v in a.timings.items() if k != "generated"}}
         print(json.dumps(d, ensure_ascii=False))

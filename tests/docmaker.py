@@ -88,7 +88,8 @@ SCAN_TEXT = [
 ]
 
 
-def write_regulation_pdf(path: Path, blocks=REGULATION, font_size: float = 12, filler: int = 0) -> Path:
+def write_regulation_pdf(path: Path, blocks=REGULATION, font_size: float = 12, filler: int = 0,
+                         password: str | None = None) -> Path:
     """A text-layer PDF: A4, a running header and "Trang N" footer on every page, justified paragraphs
     wrapped at the page edge, `filler` extra paragraphs pushing later text over page breaks."""
     from fpdf import FPDF
@@ -108,6 +109,8 @@ def write_regulation_pdf(path: Path, blocks=REGULATION, font_size: float = 12, f
             self.set_font("dv", size=font_size)
 
     pdf = Doc(format="A4")
+    if password:
+        pdf.set_encryption(owner_password=password + "-owner", user_password=password)
     pdf.add_font("dv", "", str(FONT))
     pdf.add_font("dv", "B", str(FONT_BOLD))
     pdf.set_font("dv", size=font_size)
