@@ -23,6 +23,7 @@ class Line:
     bottom: float
     block: int = -1  # OCR paragraph id (-1 = unknown): a change is a paragraph break
     table: bool = False  # a table row rendered as text: always its own paragraph
+    column: int = 0  # 0: full width, 1: left column, 2: right column of a two-column page
 
 
 _PAGE_NUMBER = re.compile(r"^(?:trang\s*|page\s*)?[-–—(\[]?\s*\d{1,4}\s*[-–—)\]]?(?:\s*/\s*\d{1,4})?$", re.I)
@@ -71,8 +72,12 @@ def reading_order(lines: list[Line], width: float) -> list[Line]:
             top_of_columns = min(x.top for x in left + right)
             above = [x for x in lines if x.top < top_of_columns or (x.x0 < gutter < x.x1)]
             rest = [x for x in lines if x not in above]
-            return (above + sorted((x for x in rest if x.x1 <= gutter), key=lambda x: x.top)
-                    + sorted((x for x in rest if x.x1 > gutter), key=lambda x: x.top))
+            left_col = sorted((x for x in rest if x.x1 <= gutter), key=lambda x: x.top)
+            right_col = sorted((x for x in rest if x.x1 > gutter), key=lambda x: x.top)
+            for k, col in ((1, left_col), (2, right_col)):
+                for x in col:
+                    x.column = k
+            return above + left_col + right_col
     return lines
 
 
@@ -81,9 +86,11 @@ def paragraphs(lines: list[Line]) -> list[str]:
     if not lines:
         return []
     body = [x for x in lines if not x.table]
-    right = max((x.x1 for x in body), default=0.0)
-    left = min((x.x0 for x in body), default=0.0)
-    width = max(right - left, 1.0)
+    margins = {}  # column -> (left, right, width): a column's lines end at its own right edge
+    for col in {x.column for x in body}:
+        xs = [x for x in body if x.column == col]
+        lo, hi = min(x.x0 for x in xs), max(x.x1 for x in xs)
+        margins[col] = (lo, hi, max(hi - lo, 1.0))
     heights = [x.bottom - x.top for x in body] or [10.0]
     line_h = statistics.median(heights)
     gaps = [b.top - a.bottom for a, b in zip(body, body[1:]) if 0 <= b.top - a.bottom < 3 * line_h]
@@ -93,7 +100,8 @@ def paragraphs(lines: list[Line]) -> list[str]:
         text = cur.text.strip()
         if not text:
             continue
-        if prev is None or not out or _breaks(prev, cur, left, right, width, gap, line_h):
+        if prev is None or not out or prev.column != cur.column \
+                or _breaks(prev, cur, *margins.get(prev.column, (0.0, 1.0, 1.0)), gap, line_h):
             out.append(text)
         else:
             out[-1] = join_wrapped(out[-1], text)

@@ -73,9 +73,8 @@ def _page_lines(page) -> list[Line]:
         cx, cy = (x["x0"] + x["x1"]) / 2, (x["top"] + x["bottom"]) / 2
         return any(b[0] <= cx <= b[2] and b[1] <= cy <= b[3] for b in boxes)
 
-    lines = [Line(x["text"], x["x0"], x["x1"], x["top"], x["bottom"])
-             for x in page.extract_text_lines(return_chars=False, strip=True) if x["text"].strip() and not in_table(x)]
-    lines = layout.reading_order(lines, float(page.width))
+    words = [w for w in page.extract_words(keep_blank_chars=False, use_text_flow=False) if not in_table(w)]
+    lines = layout.reading_order(_word_lines(words), float(page.width))
     for t in tables:
         rows = _fill_merged(t.extract())
         top = t.bbox[1]
@@ -84,6 +83,33 @@ def _page_lines(page) -> list[Line]:
                     for k, s in enumerate(table_lines(rows))]
         lines[at:at] = rendered
     return lines
+
+
+def _word_lines(words: list[dict]) -> list[Line]:
+    """Words into visual lines; a line is cut where a gap is wider than two letter heights (a column gutter),
+    so the columns of a two-column page stay apart."""
+    rows: list[list[dict]] = []
+    for w in sorted(words, key=lambda w: (round(w["top"]), w["x0"])):
+        if rows and abs(rows[-1][0]["top"] - w["top"]) <= 2.5:
+            rows[-1].append(w)
+        else:
+            rows.append([w])
+    out: list[Line] = []
+    for row in rows:
+        row.sort(key=lambda w: w["x0"])
+        seg = [row[0]]
+        for w in row[1:]:
+            if w["x0"] - seg[-1]["x1"] > 2 * (w["bottom"] - w["top"]):
+                out.append(_line(seg))
+                seg = []
+            seg.append(w)
+        out.append(_line(seg))
+    return out
+
+
+def _line(words: list[dict]) -> Line:
+    return Line(" ".join(w["text"] for w in words), min(w["x0"] for w in words), max(w["x1"] for w in words),
+                min(w["top"] for w in words), max(w["bottom"] for w in words))
 
 
 def _fill_merged(rows: list[list[str | None]]) -> list[list[str | None]]:

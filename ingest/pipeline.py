@@ -13,7 +13,7 @@ from ingest.embed import Embedder
 from ingest.load import LoadError, find_files, load, read_bytes
 from ingest.normalize import normalize
 from ingest.store import Collection, StoreError, doc_id_for
-from ingest.structure import document_number, document_type, label_terms, number_terms
+from ingest.structure import document_number, document_type, label_terms, number_terms, official_title
 
 # what a chunk row holds changed (2: legal labels, document-number terms); eval caches key on it
 INDEX_VERSION = 2
@@ -64,7 +64,8 @@ def lexical_terms(c: Chunk, meta: dict) -> tuple:
 
 
 def document_meta(doc) -> dict:
-    meta = {"number": document_number(doc.text), "doc_type": document_type(doc.text), "encoding": doc.encoding}
+    meta = {"number": document_number(doc.text), "doc_type": document_type(doc.text), "encoding": doc.encoding,
+            "index_version": INDEX_VERSION}
     if doc.page_starts:
         meta["page_starts"] = doc.page_starts
     if doc.ocr_pages:
@@ -131,7 +132,7 @@ def ingest_paths(paths: list[Path], coll: Collection, embedder: Embedder, *, chu
             data = read_bytes(path, max_bytes)
             sha = hashlib.sha256(data).hexdigest()
             state = coll.doc_state(doc_id)
-            if state and state == (sha, "ok") and doc_id not in pending:
+            if state == (sha, "ok") and doc_id not in pending and coll.index_version(doc_id) >= INDEX_VERSION:
                 s.unchanged.append(source)
                 continue
             doc = load(path, max_bytes, page_progress)
@@ -148,7 +149,7 @@ def ingest_paths(paths: list[Path], coll: Collection, embedder: Embedder, *, chu
         except Exception as e:  # a parser bug on odd input must not stop the whole run
             s.failed.append({"path": source, "error": f"cannot read: {type(e).__name__}: {e}"[:300]})
             continue
-        buf.append(_Prepared(doc_id, source, doc.title, sha, len(data), doc.text, chunks, state is not None,
+        buf.append(_Prepared(doc_id, source, official_title(doc.text) or doc.title, sha, len(data), doc.text, chunks, state is not None,
                              document_meta(doc)))
         if sum(len(d.chunks) for d in buf) >= EMBED_BATCH:
             flush()

@@ -225,6 +225,11 @@ class Collection:
         ).fetchone()
         return (r[0], r[1]) if r else None
 
+    def index_version(self, doc_id: str) -> int:
+        """The index format a document was written with (1: before labels and document numbers)."""
+        r = self.db.execute("SELECT meta FROM documents WHERE collection=? AND doc_id=?", (self.name, doc_id)).fetchone()
+        return int(json.loads(r[0] or "{}").get("index_version", 1)) if r else 0
+
     def replace_document(self, doc_id: str, source: str, title: str, sha256: str, size: int, text: str,
                          chunks: list, vectors: np.ndarray, lexical: list[tuple[np.ndarray, np.ndarray]],
                          meta: dict | None = None, ocr_pages: frozenset = frozenset()) -> None:

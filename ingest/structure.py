@@ -156,6 +156,19 @@ def document_type(text: str) -> str:
     return ""
 
 
+def official_title(text: str) -> str:
+    """"Nghị định quy định xử phạt ..." from the type line of the first page and the subject line after it."""
+    lines = [x.strip() for x in text[:3000].splitlines() if x.strip()]
+    for i, line in enumerate(lines[:-1]):
+        if line.rstrip(":") in _DOC_TYPES:
+            subject = lines[i + 1]
+            kind = line.rstrip(":").capitalize()
+            if re.match(r"^(quy định|về|ban hành|hướng dẫn|sửa đổi|phê duyệt)\b", subject, _I):
+                return f"{kind} {subject[0].lower()}{subject[1:]}"[:160]
+            return f"{kind}: {subject}"[:160]
+    return ""
+
+
 def reference_terms(text: str) -> list[str]:
     """Whole terms for document symbols and loose references in a passage or a question."""
     f = fold(text).lower()

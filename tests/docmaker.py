@@ -245,3 +245,53 @@ b) Không có báo hiệu xin vượt trước khi vượt xe.
 Điều 7. Hiệu lực thi hành
 Nghị định này có hiệu lực thi hành kể từ ngày 01 tháng 01 năm 2020.
 """
+
+
+def _pdf(font_size: float = 12):
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A4")
+    pdf.add_font("dv", "", str(FONT))
+    pdf.set_font("dv", size=font_size)
+    return pdf
+
+
+def write_mixed_pdf(path: Path) -> Path:
+    """Page 1 has a text layer, page 2 is a scanned image (a notice stapled to a letter)."""
+    import io
+
+    pdf = _pdf()
+    pdf.add_page()
+    for kind, text in REGULATION[:12]:
+        pdf.multi_cell(0, 6.6, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.add_page()
+    buf = io.BytesIO()
+    render_page(SCAN_TEXT, dpi=200, width_mm=210, height_mm=297).save(buf, "PNG")
+    pdf.image(buf, x=0, y=0, w=210, h=297)
+    pdf.output(str(path))
+    return path
+
+
+TWO_COLUMNS = (
+    "Cột trái mở đầu bằng đoạn này: Ủy ban nhân dân tỉnh tổ chức hội nghị tổng kết công tác cải cách hành "
+    "chính năm 2024 với sự tham dự của lãnh đạo các sở, ngành và địa phương trong tỉnh.",
+    "Cột phải tiếp theo: Năm 2025, tỉnh phấn đấu giải quyết đúng hạn toàn bộ hồ sơ thủ tục hành chính và nâng "
+    "tỷ lệ hồ sơ trực tuyến toàn trình lên ít nhất 80% tổng số hồ sơ tiếp nhận.",
+)
+
+
+def write_two_column_pdf(path: Path) -> Path:
+    """A newsletter page: a full-width title, then two columns of text, each paragraph wrapped in its column."""
+    pdf = _pdf(11)
+    pdf.add_page()
+    pdf.multi_cell(0, 8, "BẢN TIN CẢI CÁCH HÀNH CHÍNH", align="C", new_x="LMARGIN", new_y="NEXT")
+    top = pdf.get_y() + 4
+    col_w = (210 - 20 - 10) / 2
+    for k, text in enumerate(TWO_COLUMNS):
+        y = top
+        for _ in range(3):
+            pdf.set_xy(10 + k * (col_w + 10), y)
+            pdf.multi_cell(col_w, 6, text, align="J", new_x="LEFT", new_y="NEXT")
+            y = pdf.get_y() + 3
+    pdf.output(str(path))
+    return path

@@ -240,3 +240,34 @@ def test_encrypted_pdf_named(tmp_path):
     dm.write_regulation_pdf(tmp_path / "locked.pdf", password="mat-khau")
     s = cli_json("ingest", str(tmp_path / "locked.pdf"), home=tmp_path / "d", check=False)
     assert "encrypted PDF (password protected)" in s["failed"][0]["error"]
+
+
+def test_mixed_pdf_ocr_only_the_scanned_page(tmp_path):
+    doc = load(dm.write_mixed_pdf(tmp_path / "mixed.pdf"))
+    assert doc.ocr_pages == [2]
+    page2 = doc.text[doc.page_starts[1]:]
+    assert "Điều 1. Phạm vi điều chỉnh" in doc.text[:doc.page_starts[1]]
+    assert "tạm dừng cấp nước" in page2 and "phường An Mỹ" in page2
+
+
+def test_two_column_page_read_column_by_column(tmp_path):
+    text = load(dm.write_two_column_pdf(tmp_path / "cols.pdf")).text
+    left, right = dm.TWO_COLUMNS
+    assert text.count(left) == 3 and text.count(right) == 3  # each paragraph whole, not interleaved
+    assert text.index("BẢN TIN") < text.index(left) and text.rindex(left) < text.index(right)
+
+
+def test_documents_indexed_in_an_older_format_are_read_again(tmp_path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "nd.txt").write_text(dm.DECREE, encoding="utf-8")
+    home = tmp_path / "data"
+    cli_json("ingest", str(tmp_path / "in"), home=home)
+    with sqlite3.connect(home / "hoidap.db") as db:  # as a data directory written before labels existed
+        db.execute("UPDATE documents SET meta='{}'")
+        db.execute("UPDATE chunks SET label='', marks='[]'")
+    s = cli_json("ingest", str(tmp_path / "in"), home=home)
+    assert len(s["updated"]) == 1 and not s["unchanged"]
+    with sqlite3.connect(home / "hoidap.db") as db:
+        labels = [r[0] for r in db.execute("SELECT label FROM chunks")]
+    assert any("Điều 5" in x for x in labels)
+    assert cli_json("ingest", str(tmp_path / "in"), home=home)["unchanged"]  # and only once
