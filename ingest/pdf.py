@@ -17,6 +17,7 @@ from ingest.layout import Line
 from ingest.tables import table_lines
 
 MIN_TEXT_CHARS = 25  # fewer visible characters than this on a page: no usable text layer, OCR it
+PROGRESS_FROM = 20  # a PDF of this many pages shows its pages being read
 
 
 class PDFError(Exception):
@@ -47,7 +48,10 @@ def read_pdf(data: bytes, progress: Callable[[int, int, str], None] | None = Non
     with pdf:
         pages, heights, scanned = [], [], []
         try:
+            total = len(pdf.pages)
             for i, page in enumerate(pdf.pages):
+                if progress and total >= PROGRESS_FROM:
+                    progress(i, total, f"page {i + 1}")
                 lines = _page_lines(page)
                 if sum(len(x.text.replace(" ", "")) for x in lines if "(cid:" not in x.text) < MIN_TEXT_CHARS:
                     scanned.append(i)

@@ -77,7 +77,8 @@ def ingest_paths(paths: list[Path], coll: Collection, embedder: Embedder, *, chu
                  overlap: int = 1, max_bytes: int = 25_000_000, include=None, exclude=None, prune: bool = False,
                  progress: Callable[[int, int, str], None] | None = None,
                  page_progress: Callable[[int, int, str], None] | None = None) -> Summary:
-    """`progress(done, total, name)` per file; `page_progress(done, total, what)` per page read by OCR."""
+    """`progress(done, total, name)` per file; `page_progress(done, total, what)` per page of a long
+    PDF and per page read by OCR."""
     t0 = time.time()
     s = Summary()
     missing = [p for p in paths if not p.exists()]

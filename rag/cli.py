@@ -153,7 +153,7 @@ def cmd_ingest(args, comp) -> int:
         bar.set_postfix_str(name[:30])
         bar.refresh()
 
-    pages = tqdm(total=0, unit="page", desc="OCR", file=sys.stderr, disable=None, leave=False, position=1)
+    pages = tqdm(total=0, unit="page", desc="pages", file=sys.stderr, disable=None, leave=False, position=1)
 
     def page_progress(i, n, what):
         pages.total = n

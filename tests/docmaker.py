@@ -252,6 +252,7 @@ def _pdf(font_size: float = 12):
 
     pdf = FPDF(format="A4")
     pdf.add_font("dv", "", str(FONT))
+    pdf.add_font("dv", "B", str(FONT_BOLD))
     pdf.set_font("dv", size=font_size)
     return pdf
 
@@ -293,5 +294,22 @@ def write_two_column_pdf(path: Path) -> Path:
             pdf.set_xy(10 + k * (col_w + 10), y)
             pdf.multi_cell(col_w, 6, text, align="J", new_x="LEFT", new_y="NEXT")
             y = pdf.get_y() + 3
+    pdf.output(str(path))
+    return path
+
+
+def write_table_pdf(path: Path, table=ADMISSIONS_TABLE) -> Path:
+    """A PDF report whose figures are in a ruled table (one header row, as word processors export it)."""
+    pdf = _pdf(11)
+    pdf.add_page()
+    pdf.multi_cell(0, 7, ADMISSIONS_INTRO, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+    with pdf.table() as t:
+        for row in [table[1]] + table[2:]:
+            r = t.row()
+            for cell in row:
+                r.cell(cell)
+    pdf.ln(3)
+    pdf.multi_cell(0, 7, "Số sinh viên nhập học đạt 93,6% số thí sinh trúng tuyển.", new_x="LMARGIN", new_y="NEXT")
     pdf.output(str(path))
     return path

@@ -271,3 +271,26 @@ def test_documents_indexed_in_an_older_format_are_read_again(tmp_path):
         labels = [r[0] for r in db.execute("SELECT label FROM chunks")]
     assert any("Điều 5" in x for x in labels)
     assert cli_json("ingest", str(tmp_path / "in"), home=home)["unchanged"]  # and only once
+
+
+def test_pdf_ruled_table_one_line_per_row(tmp_path):
+    doc = load(dm.write_table_pdf(tmp_path / "bang.pdf"))
+    lines = doc.text.splitlines()
+    assert "Ngành: An toàn thông tin; Chỉ tiêu: 120; Trúng tuyển: 131; Nhập học: 118" in lines
+    assert lines.index(dm.ADMISSIONS_INTRO) < lines.index("Ngành: Tổng cộng; Chỉ tiêu: 470; Trúng tuyển: 487; "
+                                                           "Nhập học: 440")
+    assert "Số sinh viên nhập học đạt 93,6% số thí sinh trúng tuyển." in lines  # the text after the table
+
+
+def test_chat_citation_shows_page_ocr_and_article(home):
+    """The chat's citation card and source line show the page, the OCR badge and the article label."""
+    from ui.render import answer_markdown, cards_html
+
+    p = _ask(home, "Nếu có sự cố trong phòng thí nghiệm thì sinh viên phải làm gì?")
+    p.update(question="Nếu có sự cố trong phòng thí nghiệm thì sinh viên phải làm gì?", citations=[
+        {**c, "title": "", "heading": ""} for c in p["citations"]])
+    assert "quy-che.pdf, trang 2, Chương III › Điều 14 › Khoản 2" in answer_markdown(p, 0)
+    assert "Chương III › Điều 14 › Khoản 2" in cards_html(p, 0)
+    p = _ask(home, "Công ty Cấp nước tạm dừng cấp nước ở phường nào?")
+    p.update(question="?", citations=[{**c, "title": "", "heading": ""} for c in p["citations"]])
+    assert "trang 1 (OCR)" in answer_markdown(p, 0) and 'class="hd-ocr"' in cards_html(p, 0)
