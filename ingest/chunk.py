@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
+from ingest.layout import continues
 from ingest.normalize import Normalized
 from ingest.structure import LegalPath, heading_of, span_label
 
@@ -38,15 +39,41 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
     end = len(text) if end is None else end
     spans, cur = [], start
     for m in _SENT_END.finditer(text, start, end):
+        if m.group(0) == "\n" and wraps(text, m.start()):
+            continue
         if m.group(0)[0] == ".":
             word = re.search(r"([\w./]+)$", text[cur:m.start()])
             w = word.group(1).lower() if word else ""
-            if w in ABBREVIATIONS or (len(w) == 1 and w.isalpha()) or _MARKER_END.search(text, cur, m.start()):
+            if w in ABBREVIATIONS or (len(w) == 1 and w.isalpha()) or _MARKER_END.search(text, cur, m.start()) \
+                    or re.fullmatch(r"\s*(?:\d{1,3}|[IVXLC]{1,5})", text[cur:m.start()]):  # "1. ", "II. " open an item
                 continue
         _push(text, spans, cur, m.end())
         cur = m.end()
     _push(text, spans, cur, end)
     return spans
+
+
+def wraps(text: str, newline: int) -> bool:
+    """A line break inside a sentence (hard-wrapped text): the line before has no end punctuation and the
+    next starts in lower case (not a list item or heading)."""
+    before = text[text.rfind("\n", 0, newline) + 1:newline]
+    after_end = text.find("\n", newline + 1)
+    after = text[newline + 1:after_end if after_end >= 0 else len(text)]
+    return bool(before.strip()) and continues(before, after.lstrip())
+
+
+def logical_lines(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each line, a hard-wrapped sentence's lines taken as one."""
+    out: list[tuple[int, int]] = []
+    pos = 0
+    for line in text.split("\n"):
+        start, end = pos, pos + len(line)
+        if out and wraps(text, start - 1):
+            out[-1] = (out[-1][0], end)
+        else:
+            out.append((start, end))
+        pos = end + 1
+    return out
 
 
 def _push(text: str, spans: list, a: int, b: int) -> None:
@@ -81,10 +108,8 @@ def chunk_document(
     labels: dict[int, str] = {}  # unit start -> legal label
     stack: list[tuple[int, str]] = []
     legal = LegalPath()
-    pos = 0
-    for line in text.split("\n"):
-        lstart, lend = pos, pos + len(line)
-        pos = lend + 1
+    for lstart, lend in logical_lines(text):
+        line = text[lstart:lend]
         label, legal_heading = legal.feed(line)
         level = _heading_level(line, legal_heading, stack)
         if level is not None:

@@ -63,7 +63,7 @@ def test_pdf_reads_like_the_page(tmp_path):
     assert "Trường Đại học Kỹ thuật Miền Trung - " not in text  # the running header dropped
     assert dm.WRAPPED_SENTENCE in text  # a sentence wrapped over three lines reads as one
     spans = [text[a:b] for a, b in split_sentences(text)]
-    assert dm.WRAPPED_SENTENCE in spans
+    assert "2. " + dm.WRAPPED_SENTENCE in spans  # the whole clause, its number included
     # a paragraph that runs on to the next page is joined across the break, not cut at it
     assert any(text[p - 1] == " " and text[p].islower() for p in doc.page_starts[1:])
     for s in spans:  # no sentence ends at a line wrap: each ends with punctuation or is a heading/title line
@@ -74,7 +74,7 @@ def test_wrapped_sentence_answered_whole_with_page_and_article(home):
     a = _ask(home, "Nếu có sự cố trong phòng thí nghiệm thì sinh viên phải làm gì?")
     assert not a["refused"]
     c = a["citations"][0]
-    assert c["text"] == dm.WRAPPED_SENTENCE
+    assert c["text"] == "2. " + dm.WRAPPED_SENTENCE  # the whole clause, never its first line only
     assert c["source"].endswith("quy-che.pdf") and c["page"] == 2
     assert c["label"] == "Chương III › Điều 14 › Khoản 2"
     human = run_cli("ask", "Nếu có sự cố trong phòng thí nghiệm thì sinh viên phải làm gì?", "--llm", "none",
@@ -294,3 +294,13 @@ def test_chat_citation_shows_page_ocr_and_article(home):
     p = _ask(home, "Công ty Cấp nước tạm dừng cấp nước ở phường nào?")
     p.update(question="?", citations=[{**c, "title": "", "heading": ""} for c in p["citations"]])
     assert "trang 1 (OCR)" in answer_markdown(p, 0) and 'class="hd-ocr"' in cards_html(p, 0)
+
+
+def test_hard_wrapped_text_file_sentence_is_one_unit():
+    """A .txt file wrapped at 70 columns (as exported from e-mail or old editors): a sentence never ends at a
+    line wrap, while a list item and a new line in capitals still start a new unit."""
+    text = ("Thông báo\nNếu có sự cố xảy ra trong phòng thí nghiệm, sinh viên phải báo cáo\nngay cho cán bộ "
+            "hướng dẫn trong vòng 24 giờ. Sau đó ghi vào sổ.\n1. Khoản một.\nHọp lúc 8 giờ")
+    spans = [text[a:b] for a, b in split_sentences(text)]
+    assert spans == ["Thông báo", "Nếu có sự cố xảy ra trong phòng thí nghiệm, sinh viên phải báo cáo\nngay cho "
+                     "cán bộ hướng dẫn trong vòng 24 giờ.", "Sau đó ghi vào sổ.", "1. Khoản một.", "Họp lúc 8 giờ"]
