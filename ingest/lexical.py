@@ -10,9 +10,12 @@ is not available in the embedded engine) and is kept in step with it by `ingest.
 """
 from __future__ import annotations
 
+import json
 import re
 import zlib
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
 
 import numpy as np
 from scipy import sparse
@@ -63,106 +66,193 @@ def is_unaccented(text: str) -> bool:
 
 @dataclass
 class _Field:
-    matrix: sparse.csc_matrix  # rows = chunks, columns = hashed terms, values = term frequency
-    lengths: np.ndarray
-    df: np.ndarray | None = None  # document frequency per column, computed once per build (not per query)
+    """One field of one segment: the columns (hashed terms) of a rows x terms matrix of term frequencies, in CSC
+    arrays (a query reads only its terms' columns), row lengths and per-column document frequencies; in memory
+    or memory-mapped from disk (plain numpy arrays, so nothing is copied when mapped)."""
 
-    def __post_init__(self):
-        if self.df is None:
-            self.df = np.diff(self.matrix.indptr)
+    indptr: np.ndarray  # N_BUCKETS + 1
+    indices: np.ndarray  # row of each entry
+    data: np.ndarray  # term frequency of each entry
+    lengths: np.ndarray  # terms per row
+    df: np.ndarray  # rows per column
 
     @classmethod
     def build(cls, rows: list[np.ndarray]) -> "_Field":
         n = len(rows)
         lengths = np.array([len(r) for r in rows], dtype=np.float32)
-        if n == 0:
-            return cls(sparse.csc_matrix((0, N_BUCKETS), dtype=np.float32), lengths)
-        row_idx = np.repeat(np.arange(n, dtype=np.int32), lengths.astype(np.int64))
-        cols = np.concatenate(rows) if n else np.zeros(0, np.int32)
-        m = sparse.coo_matrix((np.ones(len(cols), np.float32), (row_idx, cols)), shape=(n, N_BUCKETS)).tocsc()
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(lengths.astype(np.int64), out=indptr[1:])
+        cols = np.concatenate(rows).astype(np.int32) if n else np.zeros(0, np.int32)
+        m = sparse.csr_matrix((np.ones(len(cols), np.float32), cols, indptr), shape=(n, N_BUCKETS)).tocsc()
         m.sum_duplicates()
-        return cls(m, lengths)
+        return cls(m.indptr.astype(np.int64), m.indices.astype(np.int32), m.data, lengths,
+                   np.diff(m.indptr).astype(np.int32))
+
+    @property
+    def rows(self) -> int:
+        return len(self.lengths)
+
+    def save(self, prefix: Path) -> None:
+        for name in ("indptr", "indices", "data", "lengths", "df"):
+            np.save(f"{prefix}.{name}.npy", getattr(self, name))
+
+    @classmethod
+    def load(cls, prefix: Path) -> "_Field":
+        return cls(*(np.load(f"{prefix}.{k}.npy", mmap_mode="r") for k in ("indptr", "indices", "data", "lengths", "df")))
+
+
+@dataclass
+class _Segment:
+    keys: list[str]
+    fields: tuple[_Field, _Field]  # exact, folded
+    alive: np.ndarray  # False once a row was removed or replaced
+
+    @classmethod
+    def build(cls, keys: list[str], exact: list[np.ndarray], folded: list[np.ndarray]) -> "_Segment":
+        return cls(keys, (_Field.build(exact), _Field.build(folded)), np.ones(len(keys), dtype=bool))
+
+
+Row = tuple[str, np.ndarray, np.ndarray]
 
 
 class BM25:
-    """An in-memory BM25 index over chunk keys with appends and deletes between rebuilds."""
+    """BM25 over chunk keys: built segments (memory-mapped when saved) plus a delta of rows added since.
 
-    def __init__(self, k1: float = 1.5, b: float = 0.75):
+    Without a `loader` every row is also kept in memory so the index can rebuild itself. With one (the
+    store's reader of committed rows), rows are not kept: a rebuild streams them again, segment by segment,
+    so building and querying a large collection never holds every row's terms in memory at once.
+    """
+
+    SEGMENT_ROWS = 100_000
+
+    def __init__(self, k1: float = 1.5, b: float = 0.75, loader: Callable[[], Iterable[Row]] | None = None):
         self.k1, self.b = k1, b
-        self.keys: list[str] = []
-        self._rows: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        self._alive = np.zeros(0, dtype=bool)
-        self._fields: tuple[_Field, _Field] | None = None
-        self._pending: list[str] = []  # appended since the last build
-        self._changes = 0  # bumped by add/remove: the delta is rebuilt only when something changed
-        self._delta_at = -1
+        self.loader = loader
+        self.segments: list[_Segment] = []
+        self._where: dict[str, tuple[int, int]] = {}  # key -> (segment, row) of built rows
+        self._rows: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # every row (only without a loader)
+        self._pending: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # added since the last build
+        self._dead = 0
+        self._delta: _Segment | None = None
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[Row], loader=None, **kw) -> "BM25":
+        b = cls(loader=loader, **kw)
+        b._build(rows)
+        return b
 
     def __len__(self) -> int:
-        return len(self._rows)
+        return len(self._where) - self._dead + len(self._pending)
+
+    @property
+    def stale(self) -> bool:
+        """Enough has changed since the last build that querying the delta costs more than rebuilding."""
+        built = len(self._where)
+        return len(self._pending) > max(64, built // 10) or self._dead > max(64, built // 10)
 
     def add(self, key: str, exact: np.ndarray, folded: np.ndarray) -> None:
-        if key in self._rows:
-            self.remove(key)
-        self._rows[key] = (exact, folded)
-        self._pending.append(key)
-        self._changes += 1
+        self.remove(key)
+        self._pending[key] = (exact, folded)
+        if self.loader is None:
+            self._rows[key] = (exact, folded)
+        self._delta = None
 
     def remove(self, key: str) -> None:
-        if self._rows.pop(key, None) is None:
-            return
-        self._changes += 1
-        if key in self._pending:
-            self._pending.remove(key)
-        elif self._fields is not None:
-            self._alive[self._index[key]] = False
-
-    def _ensure_built(self) -> None:
-        dead = len(self._alive) - int(self._alive.sum()) if self._fields is not None else 0
-        # rebuild only when enough has changed: small ingests between queries stay cheap
-        stale = self._fields is None or len(self._pending) > max(64, len(self.keys) // 10) or dead > len(self.keys) // 10
-        if not stale and not self._pending:
-            return
-        if stale:
-            self.keys = list(self._rows)
-            self._pending = []
-            self._index = {k: i for i, k in enumerate(self.keys)}
-            self._alive = np.ones(len(self.keys), dtype=bool)
-            self._fields = tuple(_Field.build([self._rows[k][f] for k in self.keys]) for f in (0, 1))
+        self._rows.pop(key, None)
+        if self._pending.pop(key, None) is not None:
             self._delta = None
-        elif self._delta_at != self._changes or getattr(self, "_delta", None) is None:
-            self._delta_at = self._changes
-            self._delta_keys = list(self._pending)
-            self._delta = tuple(_Field.build([self._rows[k][f] for k in self._delta_keys]) for f in (0, 1))
+        at = self._where.get(key)
+        if at is not None and self.segments[at[0]].alive[at[1]]:
+            self.segments[at[0]].alive[at[1]] = False
+            self._dead += 1
+
+    # -- building and saving -------------------------------------------------------------------
+    def _build(self, rows: Iterable[Row]) -> None:
+        self.segments, self._where, self._pending, self._dead, self._delta = [], {}, {}, 0, None
+        keys: list[str] = []
+        exact: list[np.ndarray] = []
+        folded: list[np.ndarray] = []
+        for key, ex, fo in rows:
+            keys.append(key)
+            exact.append(ex)
+            folded.append(fo)
+            if len(keys) >= self.SEGMENT_ROWS:
+                self._add_segment(keys, exact, folded)
+                keys, exact, folded = [], [], []
+        if keys or not self.segments:
+            self._add_segment(keys, exact, folded)
+
+    def _add_segment(self, keys, exact, folded) -> None:
+        i = len(self.segments)
+        self.segments.append(_Segment.build(keys, exact, folded))
+        self._where.update((k, (i, r)) for r, k in enumerate(keys))
+
+    def rebuild(self) -> None:
+        """Rebuild from every current row: the loader's, or the rows kept in memory."""
+        if self.loader is not None:
+            self._build(self.loader())
+        else:
+            self._build((k, ex, fo) for k, (ex, fo) in self._rows.items())
+
+    def save(self, path: Path) -> None:
+        """Write the built segments (call right after a build: pending rows and removals are not saved)."""
+        path.mkdir(parents=True, exist_ok=True)
+        for i, seg in enumerate(self.segments):
+            (path / f"seg{i}.keys.json").write_text(json.dumps(seg.keys), encoding="utf-8")
+            for f, field in zip("ef", seg.fields):
+                field.save(path / f"seg{i}.{f}")
+        (path / "segments.json").write_text(json.dumps({"segments": len(self.segments)}), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path, loader=None, **kw) -> "BM25":
+        b = cls(loader=loader, **kw)
+        n = json.loads((path / "segments.json").read_text(encoding="utf-8"))["segments"]
+        for i in range(n):
+            keys = json.loads((path / f"seg{i}.keys.json").read_text(encoding="utf-8"))
+            fields = tuple(_Field.load(path / f"seg{i}.{f}") for f in "ef")
+            b.segments.append(_Segment(keys, fields, np.ones(len(keys), dtype=bool)))
+            b._where.update((k, (i, r)) for r, k in enumerate(keys))
+        return b
+
+    # -- searching -----------------------------------------------------------------------------
+    def _parts(self, f: int) -> list[tuple[_Field, list[str], np.ndarray]]:
+        if self.stale:
+            self.rebuild()
+        if self._pending and self._delta is None:
+            keys = list(self._pending)
+            self._delta = _Segment.build(keys, [self._pending[k][0] for k in keys], [self._pending[k][1] for k in keys])
+        parts = [(s.fields[f], s.keys, s.alive) for s in self.segments]
+        if self._pending and self._delta is not None:
+            parts.append((self._delta.fields[f], self._delta.keys, self._delta.alive))
+        return parts
+
+    def _query(self, query: str) -> tuple[np.ndarray, int]:
+        exact, folded = encode_query(query)
+        return (folded, 1) if is_unaccented(query) else (exact, 0)
 
     def search(self, query: str, limit: int = 50) -> list[tuple[str, float]]:
         """Top chunk keys by raw BM25 score (raw scores: comparable across queries for refusal)."""
-        self._ensure_built()
-        exact, folded = encode_query(query)
-        use_folded = is_unaccented(query)
-        q = folded if use_folded else exact
-        f = 1 if use_folded else 0
-        results: list[tuple[str, float]] = []
-        parts = [(self._fields[f], self.keys, self._alive)]
-        if self._pending and getattr(self, "_delta", None) is not None:
-            alive = np.array([k in self._rows for k in self._delta_keys], dtype=bool)
-            parts.append((self._delta[f], self._delta_keys, alive))
+        q, f = self._query(query)
+        parts = self._parts(f)
         n_total = sum(int(a.sum()) for _, _, a in parts)
         if n_total == 0 or len(q) == 0:
             return []
-        avgdl = sum(float(fl.lengths[a].sum()) for fl, _, a in parts) / n_total
+        avgdl = sum(float(np.asarray(fl.lengths)[a].sum()) for fl, _, a in parts) / n_total
         cols = np.unique(q)
-        dfs = sum(fl.df[cols] for fl, _, _ in parts)
+        dfs = np.minimum(sum(np.asarray(fl.df[cols]) for fl, _, _ in parts), n_total)  # df counts removed rows too
         idf = np.log(1 + (n_total - dfs + 0.5) / (dfs + 0.5)).astype(np.float32)
+        results: list[tuple[str, float]] = []
         for fl, keys, alive in parts:
-            sub = fl.matrix[:, cols].tocsc()
-            scores = np.zeros(fl.matrix.shape[0], dtype=np.float32)
-            norm = self.k1 * (1 - self.b + self.b * fl.lengths / max(avgdl, 1e-9))
-            for j in range(len(cols)):
-                a, e = sub.indptr[j], sub.indptr[j + 1]
+            scores = np.zeros(fl.rows, dtype=np.float32)
+            lengths = np.asarray(fl.lengths)
+            indptr, indices, data = fl.indptr, fl.indices, fl.data
+            for j, col in enumerate(cols):
+                a, e = int(indptr[col]), int(indptr[col + 1])
                 if a == e:
                     continue
-                r, tf = sub.indices[a:e], sub.data[a:e]
-                scores[r] += idf[j] * tf * (self.k1 + 1) / (tf + norm[r])
+                r, tf = np.asarray(indices[a:e]), np.asarray(data[a:e])
+                norm = self.k1 * (1 - self.b + self.b * lengths[r] / max(avgdl, 1e-9))
+                scores[r] += idf[j] * tf * (self.k1 + 1) / (tf + norm)
             scores[~alive] = 0
             # only the best `limit` rows are sorted (a full argsort dominated queries at 100k chunks)
             cand = np.flatnonzero(scores > 0)
@@ -179,16 +269,11 @@ class BM25:
         A raw BM25 score divided by it is comparable across collection sizes (idf grows with the
         number of chunks), which the refusal decision needs.
         """
-        self._ensure_built()
-        exact, folded = encode_query(query)
-        use_folded = is_unaccented(query)
-        q, f = (folded, 1) if use_folded else (exact, 0)
-        parts = [(self._fields[f], self._alive)]
-        if self._pending and getattr(self, "_delta", None) is not None:
-            parts.append((self._delta[f], np.array([k in self._rows for k in self._delta_keys], dtype=bool)))
-        n_total = sum(int(a.sum()) for _, a in parts)
+        q, f = self._query(query)
+        parts = self._parts(f)
+        n_total = sum(int(a.sum()) for _, _, a in parts)
         if n_total == 0 or len(q) == 0:
             return 0.0
         cols = np.unique(q)
-        dfs = sum(fl.df[cols] for fl, _ in parts)
+        dfs = np.minimum(sum(np.asarray(fl.df[cols]) for fl, _, _ in parts), n_total)
         return float(np.log(1 + (n_total - dfs + 0.5) / (dfs + 0.5)).sum())

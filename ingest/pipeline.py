@@ -162,5 +162,7 @@ def ingest_paths(paths: list[Path], coll: Collection, embedder: Embedder, *, chu
             if not Path(d["source"]).exists():
                 coll.delete_document(d["doc_id"])
                 s.pruned.append(d["source"])
+    if s.added or s.updated or s.pruned:
+        coll.save_lexical()
     s.seconds = time.time() - t0
     return s

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import shutil
 import sqlite3
 import threading
 import time
@@ -32,7 +34,8 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks (collection, doc_id);
 """
 # columns added after the first release: (table, column, type); added to an older data directory on open
-ADDED_COLUMNS = [("documents", "meta", "TEXT DEFAULT '{}'"), ("chunks", "label", "TEXT DEFAULT ''"),
+ADDED_COLUMNS = [("collections", "generation", "INTEGER DEFAULT 0"),
+                 ("documents", "meta", "TEXT DEFAULT '{}'"), ("chunks", "label", "TEXT DEFAULT ''"),
                  ("chunks", "marks", "TEXT DEFAULT '[]'"), ("chunks", "ocr", "INTEGER DEFAULT 0")]
 
 
@@ -122,7 +125,8 @@ class Store:
                 if not create:
                     raise StoreError(f"no collection named '{name}' (see `hoidap collections list`)")
                 self.db.execute(
-                    "INSERT INTO collections VALUES (?,?,?,?)", (name, chroma_name(name), embed_model, time.time())
+                    "INSERT INTO collections (name, chroma_name, embed_model, created) VALUES (?,?,?,?)",
+                    (name, chroma_name(name), embed_model, time.time())
                 )
                 self.db.commit()
                 row = (chroma_name(name), embed_model)
@@ -269,6 +273,7 @@ class Collection:
                     (source, title, sha256, size, len(chunks), text, time.time(),
                      json.dumps(meta or {}, ensure_ascii=False), self.name, doc_id),
                 )
+                self._bump_generation()
             if self._bm25 is not None:
                 for cid in old:
                     self._bm25.remove(cid)
@@ -287,6 +292,7 @@ class Collection:
             with self.db:
                 self.db.execute("DELETE FROM chunks WHERE collection=? AND doc_id=?", (self.name, doc_id))
                 self.db.execute("DELETE FROM documents WHERE collection=? AND doc_id=?", (self.name, doc_id))
+                self._bump_generation()
             if self._bm25 is not None:
                 for cid in old:
                     self._bm25.remove(cid)
@@ -343,23 +349,73 @@ class Collection:
         return out
 
     # -- search -------------------------------------------------------------------------------
+    # -- the lexical index ----------------------------------------------------------------------
+    # Built segments are saved under DATA_DIR/lexical/<collection>/g<generation> and memory-mapped: the
+    # generation counts committed chunk changes, so a saved index is used only while it matches SQLite.
+    def _bump_generation(self) -> None:
+        self.db.execute("UPDATE collections SET generation = generation + 1 WHERE name=?", (self.name,))
+
+    def _lexical_dir(self) -> Path:
+        return self.store.home / "lexical" / self.chroma_name
+
+    def _lexical_rows(self):
+        """Every committed chunk's term arrays, streamed (a cursor, not a list)."""
+        cur = self.store.db.execute(
+            "SELECT c.chunk_id, c.exact, c.folded FROM chunks c JOIN documents d ON "
+            "d.collection=c.collection AND d.doc_id=c.doc_id WHERE c.collection=? AND d.status='ok'", (self.name,))
+        for cid, ex, fo in cur:
+            yield cid, np.frombuffer(ex, dtype=np.int32), np.frombuffer(fo, dtype=np.int32)
+
+    def _generation(self) -> int:
+        r = self.db.execute("SELECT generation FROM collections WHERE name=?", (self.name,)).fetchone()
+        return int(r[0] or 0) if r else 0
+
+    def _open_lexical(self) -> BM25:
+        """The saved index of the current generation, memory-mapped; else built from SQLite and saved."""
+        self.db.execute("BEGIN")  # one read snapshot: the generation and the rows it counts
+        try:
+            gen = self._generation()
+            path = self._lexical_dir() / f"g{gen}"
+            if (path / "segments.json").exists():
+                try:
+                    return BM25.load(path, loader=self._lexical_rows)
+                except (OSError, ValueError, KeyError):
+                    pass  # a damaged save: rebuild it
+            b = BM25.from_rows(self._lexical_rows(), loader=self._lexical_rows)
+        finally:
+            self.db.commit()
+        self._save_lexical(b, path)
+        return b
+
+    def _save_lexical(self, b: BM25, path: Path) -> None:
+        tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
+        try:
+            b.save(tmp)
+            os.replace(tmp, path) if not path.exists() else shutil.rmtree(tmp)
+            for old in path.parent.iterdir():  # earlier generations (a reader's mapping outlives the files)
+                if old.name != path.name and not old.name.startswith(f"{path.name}.tmp"):
+                    shutil.rmtree(old, ignore_errors=True)
+        except OSError:
+            shutil.rmtree(tmp, ignore_errors=True)  # disk full or read-only: the index stays in memory
+
+    def save_lexical(self) -> None:
+        """Build and save the lexical index now (end of an ingest), so `serve` maps it instead of building."""
+        with self.lock:
+            if not (self._lexical_dir() / f"g{self._generation()}" / "segments.json").exists():
+                self._bm25 = self._open_lexical()
+                self._bm25_version = self.db.execute("PRAGMA data_version").fetchone()[0]
+
     @property
     def bm25(self) -> BM25:
         with self.lock:
             # PRAGMA data_version changes when ANOTHER connection commits (e.g. `hoidap ingest` run beside
-            # `hoidap serve`): the in-memory index is then rebuilt from the committed rows
+            # `hoidap serve`): the index is then reopened from the saved or committed rows
             version = self.db.execute("PRAGMA data_version").fetchone()[0]
             if self._bm25 is not None and version != self._bm25_version:
                 self._bm25 = None
-            if self._bm25 is None:
+            if self._bm25 is None or self._bm25.stale:
                 self._bm25_version = version
-                b = BM25()
-                for cid, ex, fo in self.db.execute(
-                    "SELECT c.chunk_id, c.exact, c.folded FROM chunks c JOIN documents d ON "
-                    "d.collection=c.collection AND d.doc_id=c.doc_id WHERE c.collection=? AND d.status='ok'",
-                    (self.name,)):
-                    b.add(cid, np.frombuffer(ex, dtype=np.int32), np.frombuffer(fo, dtype=np.int32))
-                self._bm25 = b
+                self._bm25 = self._open_lexical()
             return self._bm25
 
     def dense_search(self, vector: np.ndarray, limit: int) -> list[tuple[str, float]]:
