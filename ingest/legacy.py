@@ -153,11 +153,10 @@ def to_tcvn3(text: str) -> bytes:
 
 
 def to_vni(text: str) -> bytes:
-    """Unicode to VNI-Windows bytes."""
+    """Unicode to VNI-Windows bytes (the shortest spelling; a capital's marks in capitals)."""
     import unicodedata as ud
 
     inverse: dict[str, str] = {}
-    for k, v in VNI.items():
-        if v not in inverse or len(k) < len(inverse[v]) or (k[-1:].isupper() == v.isupper() and not inverse[v][-1:].isupper() == v.isupper()):
-            inverse[v] = k
-    return "".join(inverse.get(ud.normalize("NFC", c), c) for c in ud.normalize("NFC", text)).encode("cp1252")
+    for key, letter in sorted(VNI.items(), key=lambda kv: (len(kv[0]), kv[0].isupper() != kv[1].isupper())):
+        inverse.setdefault(letter, key)
+    return "".join(inverse.get(c, c) for c in ud.normalize("NFC", text)).encode("cp1252")
