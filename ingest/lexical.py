@@ -111,6 +111,16 @@ class _Segment:
     def build(cls, keys: list[str], exact: list[np.ndarray], folded: list[np.ndarray]) -> "_Segment":
         return cls(keys, (_Field.build(exact), _Field.build(folded)), np.ones(len(keys), dtype=bool))
 
+    def save(self, path: Path, i: int) -> None:
+        (path / f"seg{i}.keys.json").write_text(json.dumps(self.keys), encoding="utf-8")
+        for f, field in zip("ef", self.fields):
+            field.save(path / f"seg{i}.{f}")
+
+    @classmethod
+    def load(cls, path: Path, i: int) -> "_Segment":
+        keys = json.loads((path / f"seg{i}.keys.json").read_text(encoding="utf-8"))
+        return cls(keys, tuple(_Field.load(path / f"seg{i}.{f}") for f in "ef"), np.ones(len(keys), dtype=bool))
+
 
 Row = tuple[str, np.ndarray, np.ndarray]
 
@@ -136,9 +146,11 @@ class BM25:
         self._delta: _Segment | None = None
 
     @classmethod
-    def from_rows(cls, rows: Iterable[Row], loader=None, **kw) -> "BM25":
+    def from_rows(cls, rows: Iterable[Row], loader=None, path: Path | None = None, **kw) -> "BM25":
+        """Built from rows; with a `path`, each segment is written there as soon as it is built and mapped
+        back from disk, so a build holds one segment in memory at a time."""
         b = cls(loader=loader, **kw)
-        b._build(rows)
+        b._build(rows, path)
         return b
 
     def __len__(self) -> int:
@@ -167,7 +179,7 @@ class BM25:
             self._dead += 1
 
     # -- building and saving -------------------------------------------------------------------
-    def _build(self, rows: Iterable[Row]) -> None:
+    def _build(self, rows: Iterable[Row], path: Path | None = None) -> None:
         self.segments, self._where, self._pending, self._dead, self._delta = [], {}, {}, 0, None
         keys: list[str] = []
         exact: list[np.ndarray] = []
@@ -177,14 +189,21 @@ class BM25:
             exact.append(ex)
             folded.append(fo)
             if len(keys) >= self.SEGMENT_ROWS:
-                self._add_segment(keys, exact, folded)
+                self._add_segment(keys, exact, folded, path)
                 keys, exact, folded = [], [], []
         if keys or not self.segments:
-            self._add_segment(keys, exact, folded)
+            self._add_segment(keys, exact, folded, path)
+        if path is not None:
+            (path / "segments.json").write_text(json.dumps({"segments": len(self.segments)}), encoding="utf-8")
 
-    def _add_segment(self, keys, exact, folded) -> None:
+    def _add_segment(self, keys, exact, folded, path: Path | None) -> None:
         i = len(self.segments)
-        self.segments.append(_Segment.build(keys, exact, folded))
+        seg = _Segment.build(keys, exact, folded)
+        if path is not None:
+            path.mkdir(parents=True, exist_ok=True)
+            seg.save(path, i)
+            seg = _Segment.load(path, i)
+        self.segments.append(seg)
         self._where.update((k, (i, r)) for r, k in enumerate(keys))
 
     def rebuild(self) -> None:
@@ -198,9 +217,7 @@ class BM25:
         """Write the built segments (call right after a build: pending rows and removals are not saved)."""
         path.mkdir(parents=True, exist_ok=True)
         for i, seg in enumerate(self.segments):
-            (path / f"seg{i}.keys.json").write_text(json.dumps(seg.keys), encoding="utf-8")
-            for f, field in zip("ef", seg.fields):
-                field.save(path / f"seg{i}.{f}")
+            seg.save(path, i)
         (path / "segments.json").write_text(json.dumps({"segments": len(self.segments)}), encoding="utf-8")
 
     @classmethod
@@ -208,10 +225,8 @@ class BM25:
         b = cls(loader=loader, **kw)
         n = json.loads((path / "segments.json").read_text(encoding="utf-8"))["segments"]
         for i in range(n):
-            keys = json.loads((path / f"seg{i}.keys.json").read_text(encoding="utf-8"))
-            fields = tuple(_Field.load(path / f"seg{i}.{f}") for f in "ef")
-            b.segments.append(_Segment(keys, fields, np.ones(len(keys), dtype=bool)))
-            b._where.update((k, (i, r)) for r, k in enumerate(keys))
+            b.segments.append(_Segment.load(path, i))
+            b._where.update((k, (i, r)) for r, k in enumerate(b.segments[-1].keys))
         return b
 
     # -- searching -----------------------------------------------------------------------------

@@ -381,22 +381,26 @@ class Collection:
                     return BM25.load(path, loader=self._lexical_rows)
                 except (OSError, ValueError, KeyError):
                     pass  # a damaged save: rebuild it
-            b = BM25.from_rows(self._lexical_rows(), loader=self._lexical_rows)
+            tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
+            try:  # written segment by segment as it is built, then moved into place
+                b = BM25.from_rows(self._lexical_rows(), loader=self._lexical_rows, path=tmp)
+                self._publish_lexical(tmp, path)
+            except OSError:  # disk full or read-only: build in memory
+                shutil.rmtree(tmp, ignore_errors=True)
+                b = BM25.from_rows(self._lexical_rows(), loader=self._lexical_rows)
         finally:
             self.db.commit()
-        self._save_lexical(b, path)
         return b
 
-    def _save_lexical(self, b: BM25, path: Path) -> None:
-        tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
-        try:
-            b.save(tmp)
-            os.replace(tmp, path) if not path.exists() else shutil.rmtree(tmp)
-            for old in path.parent.iterdir():  # earlier generations (a reader's mapping outlives the files)
-                if old.name != path.name and not old.name.startswith(f"{path.name}.tmp"):
-                    shutil.rmtree(old, ignore_errors=True)
-        except OSError:
-            shutil.rmtree(tmp, ignore_errors=True)  # disk full or read-only: the index stays in memory
+    @staticmethod
+    def _publish_lexical(tmp: Path, path: Path) -> None:
+        if path.exists():  # another process saved the same generation first
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            os.replace(tmp, path)  # open mappings follow the files, not the name
+        for old in path.parent.iterdir():  # earlier generations (a reader's mapping outlives the files)
+            if old.name != path.name and ".tmp" not in old.name:
+                shutil.rmtree(old, ignore_errors=True)
 
     def save_lexical(self) -> None:
         """Build and save the lexical index now (end of an ingest), so `serve` maps it instead of building."""
