@@ -1,4 +1,4 @@
 """Ingestion: load -> normalize -> chunk -> embed -> store."""
-from rag.offline import go_offline
+from ingest.offline import go_offline
 
 go_offline()
