@@ -137,10 +137,11 @@ def _ocr_pages(data: bytes, scanned: list[int], pages: list[list[Line]], heights
     try:
         ocr.check()
     except ocr.OCRUnavailable as e:
-        which = "every page" if len(scanned) == len(pages) else "pages " + ", ".join(str(i + 1) for i in scanned)
         if len(scanned) == len(pages):
             raise PDFError(f"scanned PDF without a text layer, and {e}") from None
-        result.warnings.append(f"{which} have no text layer and were not indexed: {e}")
+        numbers = ", ".join(str(i + 1) for i in scanned)
+        which = f"page {numbers} has" if len(scanned) == 1 else f"pages {numbers} have"
+        result.warnings.append(f"{which} no text layer and {'was' if len(scanned) == 1 else 'were'} not indexed: {e}")
         return
     import pypdfium2
 

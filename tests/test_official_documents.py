@@ -304,3 +304,16 @@ def test_hard_wrapped_text_file_sentence_is_one_unit():
     spans = [text[a:b] for a, b in split_sentences(text)]
     assert spans == ["Thông báo", "Nếu có sự cố xảy ra trong phòng thí nghiệm, sinh viên phải báo cáo\nngay cho "
                      "cán bộ hướng dẫn trong vòng 24 giờ.", "Sau đó ghi vào sổ.", "1. Khoản một.", "Họp lúc 8 giờ"]
+
+
+def test_mixed_pdf_without_tesseract_indexes_its_text_pages_with_a_warning(tmp_path):
+    d = tmp_path / "in"
+    d.mkdir()
+    dm.write_mixed_pdf(d / "mixed.pdf")
+    env = {"PATH": str(Path(sys.executable).parent)}  # no /usr/bin: no tesseract
+    s = cli_json("ingest", str(d), home=tmp_path / "data", env=env)
+    assert [Path(p).name for p in s["added"]] == ["mixed.pdf"] and not s["failed"]
+    (w,) = s["warnings"]
+    assert "page 2 has no text layer and was not indexed" in w["warning"] and "tesseract-ocr" in w["warning"]
+    human = run_cli("ingest", str(d), "--reembed", home=tmp_path / "data", env=env).stdout
+    assert "warning: " in human and "mixed.pdf" in human
