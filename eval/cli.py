@@ -47,6 +47,9 @@ def add_eval_parser(sub, common) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of --limit and --holdout-articles (default 0)")
     p.add_argument("--holdout-articles", type=int, default=0, dest="holdout_articles", metavar="K",
                    help="SQuAD sets: leave K articles out of the index and ask their questions as unanswerable")
+    p.add_argument("--strip-diacritics", choices=["all", "half"], default=None, dest="strip_diacritics",
+                   help="ask every question without diacritics (all) or with diacritics on about half of its "
+                        "words only (half, chosen with --seed): the accent-free comparison")
     p.add_argument("--chunk-tokens", type=int, default=None, dest="chunk_tokens")
     p.add_argument("--out", type=Path, default=None, help="write metrics.json, results.jsonl, report.md and plots here")
     common(p)
@@ -91,7 +94,7 @@ def _bar(desc: str):
 
 def _run(args, comp, path: Path) -> int:
     from eval.report import human_summary, write_run
-    from eval.run import RunConfig, index_contexts, run_eval, select_items
+    from eval.run import RunConfig, index_contexts, retype_questions, run_eval, select_items
     from eval.sets import load_set
 
     s = comp.settings
@@ -104,8 +107,9 @@ def _run(args, comp, path: Path) -> int:
         raise ValueError(f"{path.name}: no usable questions")
     cfg = RunConfig(retrievers=args.retrievers or ["hybrid", "dense", "bm25"], ks=args.k,
                     retrieval_only=args.retrieval_only, llm=args.llm, limit=args.limit, seed=args.seed,
-                    holdout_articles=args.holdout_articles)
+                    holdout_articles=args.holdout_articles, strip_diacritics=args.strip_diacritics)
     items, held = select_items(es, cfg.limit, cfg.seed, cfg.holdout_articles)
+    items = retype_questions(items, cfg.strip_diacritics, cfg.seed)
     named_coll = hasattr(args, "collection")
     key2doc, info = None, {}
     if args.index_contexts is not None or (not named_coll and es.contexts):
@@ -125,7 +129,8 @@ def _run(args, comp, path: Path) -> int:
               "n_items": len(items), "bad_rows": len(es.errors), "embedder": comp.embedder.model_id,
               "chunk_tokens": s.chunk_tokens, "index": info,
               "config": {"retrievers": cfg.retrievers, "ks": cfg.ks, "limit": cfg.limit, "seed": cfg.seed,
-                         "holdout_articles": cfg.holdout_articles, "retrieval_only": cfg.retrieval_only,
+                         "holdout_articles": cfg.holdout_articles,
+                         "strip_diacritics": cfg.strip_diacritics, "retrieval_only": cfg.retrieval_only,
                          "dense_weight": s.dense_weight, "fusion": s.fusion, "candidates": s.candidates},
               "command": "hoidap " + " ".join(sys.argv[1:])})
     if args.out:

@@ -11,8 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -32,6 +33,7 @@ class RunConfig:
     limit: int | None = None
     seed: int = 0
     holdout_articles: int = 0
+    strip_diacritics: str | None = None  # "all" | "half": questions retyped without (some) diacritics
     depth: int = DEPTH
 
     def __post_init__(self):
@@ -39,6 +41,8 @@ class RunConfig:
         for r in self.retrievers:
             if r not in RETRIEVERS:
                 raise ValueError(f"unknown retriever '{r}' (use {', '.join(RETRIEVERS)})")
+        if self.strip_diacritics not in (None, "all", "half"):
+            raise ValueError(f"--strip-diacritics takes all or half, not '{self.strip_diacritics}'")
 
 
 class _QueryCache:
@@ -86,6 +90,24 @@ def select_items(es: EvalSet, limit: int | None = None, seed: int = 0,
         idx = sorted(rng.sample(range(len(items)), limit))
         items = [items[i] for i in idx]
     return items, held_keys
+
+
+def strip_diacritics(question: str, how: str, seed: int = 0) -> str:
+    """The question as typed without diacritics: on every word ("all"), or on about half of its words chosen
+    with the seed ("half": a user who types accents on some words only)."""
+    from ingest.normalize import fold, normalize_text
+
+    question = normalize_text(question)  # composed: a word is one \w+ run
+    if how == "all":
+        return fold(question)
+    rng = random.Random(f"{seed}:{question}")
+    return re.sub(r"\w+", lambda m: fold(m.group(0)) if rng.random() < 0.5 else m.group(0), question)
+
+
+def retype_questions(items: list[Item], how: str | None, seed: int = 0) -> list[Item]:
+    if not how:
+        return items
+    return [replace(it, question=strip_diacritics(it.question, how, seed)) for it in items]
 
 
 # -- indexing ------------------------------------------------------------------------------------------
