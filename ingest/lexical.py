@@ -55,13 +55,34 @@ def encode_query(query: str) -> tuple[np.ndarray, np.ndarray]:
     return encode(query, article_terms(query))
 
 
+# a Vietnamese syllable: onset, vowels, final consonant (a semivowel final is among the vowels)
+_VN_SYLLABLE = re.compile(r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?([aeiouy]{1,3})(ch|ng|nh|[cmnpt])?")
+
+
+def spelled_with_diacritics(syllable: str) -> bool:
+    """A bare syllable of Vietnamese shape that Vietnamese only writes with diacritics: a stop final
+    (-c, -ch, -p, -t) takes a sắc or nặng tone, and ie / ye / uo are always iê / yê / uô or ươ
+    ("quyet", "hieu", "duoc").  Its bare form shows it was typed without them."""
+    m = _VN_SYLLABLE.fullmatch(syllable)
+    if not m:
+        return False
+    return (m.group(2) or "") in ("c", "ch", "p", "t") or any(d in m.group(1) for d in ("ie", "ye", "uo"))
+
+
 def is_unaccented(text: str) -> bool:
-    """A query typed without diacritics (most syllables bare) is searched on the folded field."""
-    syl = syllables(text)
+    """A query typed without diacritics, wholly or in part, is searched on the folded field: most of its
+    syllables are bare, or one of its lower-case words is a syllable Vietnamese never writes bare (a
+    question typed with diacritics on some words only).  Capitalised words (names, "DEC") are not judged."""
+    norm = normalize_text(text)
+    syl = [s.lower() for s in _SYL.findall(norm)]
     words = [s for s in syl if not s.isdigit()]
     if not words:
         return False
-    return sum(1 for s in words if fold(s) != s) <= len(words) * 0.1
+    if sum(1 for s in words if fold(s) != s) <= len(words) * 0.1:
+        return True
+    cased = _SYL.findall(norm)
+    return any((w.islower() or (i == 0 and w[1:].islower())) and spelled_with_diacritics(w.lower())
+               for i, w in enumerate(cased))
 
 
 @dataclass

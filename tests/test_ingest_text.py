@@ -71,3 +71,15 @@ def test_original_offsets_hold_for_nfd_and_old_tone_input_end_to_end(tmp_path):
         for c in a["citations"] + a["passages"]:
             assert text[c["start"]:c["end"]] == c["text"]
         assert any("thuỷ điện" in unicodedata.normalize("NFC", c["text"]) for c in a["passages"])
+
+
+def test_questions_typed_without_some_diacritics_are_searched_accent_free():
+    from ingest.lexical import is_unaccented
+
+    # wholly bare, or bare on some words: a bare "quyet" / "hieu" / "luc" is never written so in Vietnamese
+    for q in ("nghi quyet 37 ban hanh ngay nao", "Nghị quyet 37 ban hành ngay nào", "Nghị định 100 có hieu luc tu ngày nào"):
+        assert is_unaccented(q), q
+    # typed with diacritics: bare words that Vietnamese does write bare, names, acronyms and loanwords stay exact
+    for q in ("Nghị định 100 có hiệu lực từ ngày nào?", "DEC ban đầu có 3 lớp?", "Ai đã giành Super Bowl XLIX?",
+              "Vitamin D và natri có tác dụng gì?"):
+        assert not is_unaccented(q), q

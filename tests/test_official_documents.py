@@ -178,6 +178,15 @@ def test_decree_found_by_its_number_with_and_without_diacritics(home):
         assert a["passages"][0]["source"].endswith("nghi-dinh.txt"), (q, a["passages"][0])
 
 
+def test_question_naming_the_decree_answered_without_or_with_some_diacritics(home):
+    # typed without diacritics, and with diacritics on some words only (a half-typed question was refused)
+    for q in ("nghi dinh 100/2019 co hieu luc tu ngay nao", "Nghị định 100 có hieu luc tu ngày nào?"):
+        a = _ask(home, q)
+        assert not a["refused"], q
+        cited = a["citations"][0]
+        assert "01 tháng 01 năm 2020" in cited["text"] and cited["source"].endswith("nghi-dinh.txt"), (q, cited)
+
+
 def test_accent_free_question_naming_a_resolution_finds_its_passage(home):
     a = _ask(home, "nghi quyet 37 ban hanh ngay nao")
     assert not a["refused"]
