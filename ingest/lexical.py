@@ -21,7 +21,7 @@ import numpy as np
 from scipy import sparse
 
 from ingest.normalize import fold, normalize_text
-from ingest.structure import article_terms, reference_terms
+from ingest.structure import article_terms, combined_terms, reference_terms
 
 N_BUCKETS = 1 << 22
 _SYL = re.compile(r"\w+")
@@ -51,8 +51,10 @@ def encode(text: str, extra: list[str] | tuple = ()) -> tuple[np.ndarray, np.nda
 
 
 def encode_query(query: str) -> tuple[np.ndarray, np.ndarray]:
-    """A question's terms: as a passage's, plus the articles it names ("khoản 2 điều 14" -> §d14, §d14k2)."""
-    return encode(query, article_terms(query))
+    """A question's terms: as a passage's, plus the articles it names ("khoản 2 điều 14" -> §d14, §d14k2), alone
+    and within the document it names ("điều 1 nghị định 100" -> §nd100:§d1)."""
+    articles = article_terms(query)
+    return encode(query, articles + combined_terms(reference_terms(query), articles))
 
 
 # a Vietnamese syllable: onset, vowels, final consonant (a semivowel final is among the vowels)

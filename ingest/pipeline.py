@@ -13,7 +13,7 @@ from ingest.embed import Embedder
 from ingest.load import LoadError, find_files, load, read_bytes
 from ingest.normalize import normalize
 from ingest.store import Collection, StoreError, doc_id_for
-from ingest.structure import document_number, document_type, label_terms, number_terms, official_title
+from ingest.structure import combined_terms, document_number, document_type, label_terms, number_terms, official_title
 
 # what a chunk row holds changed (2: legal labels, document-number terms); eval caches key on it
 INDEX_VERSION = 2
@@ -57,10 +57,10 @@ def embed_text(c: Chunk) -> str:
 def lexical_terms(c: Chunk, meta: dict) -> tuple:
     """A chunk's BM25 terms: its text, the articles it holds, its document's number (so "nghị định
     100/2019 ... " finds every chunk of that decree)."""
-    extra = [t for _, label in c.marks for t in label_terms(label)]
-    if meta.get("number"):
-        extra += number_terms(meta["number"], meta.get("doc_type", ""))
-    return lexical.encode(embed_text(c), list(dict.fromkeys(extra)))
+    articles = list(dict.fromkeys(t for _, label in c.marks for t in label_terms(label)))
+    numbers = number_terms(meta["number"], meta.get("doc_type", "")) if meta.get("number") else []
+    # "Điều 1 of decree 100/2019" as one term: the article of the document a question names, not another's
+    return lexical.encode(embed_text(c), articles + numbers + combined_terms(numbers, articles))
 
 
 def document_meta(doc) -> dict:

@@ -166,6 +166,8 @@ class Store:
             with self.db:
                 for t in ("chunks", "documents", "collections"):
                     self.db.execute(f"DELETE FROM {t} WHERE {'name' if t == 'collections' else 'collection'}=?", (name,))
+            # a collection made again under this name starts at generation 0: its old saved index must go
+            shutil.rmtree(self.home / "lexical" / chroma_name(name), ignore_errors=True)
             self._collections.pop(name, None)
             return True
 
@@ -181,6 +183,7 @@ class Store:
             with self.db:
                 self.db.execute("DELETE FROM chunks WHERE collection=?", (name,))
                 self.db.execute("UPDATE documents SET status='pending', sha256='' WHERE collection=?", (name,))
+                self.db.execute("UPDATE collections SET generation = generation + 1 WHERE name=?", (name,))
                 self.db.execute("UPDATE collections SET embed_model=? WHERE name=?", (embed_model, name))
             self._collections.pop(name, None)
 

@@ -223,6 +223,11 @@ def label_terms(label: str) -> list[str]:
     return out
 
 
+def combined_terms(numbers: list[str], articles: list[str]) -> list[str]:
+    """One term per (document number, article) pair: "§nd100:§d1"."""
+    return [f"{n}:{a}" for n in numbers for a in articles]
+
+
 def article_terms(question: str) -> list[str]:
     """Terms for the articles a question names: "khoản 2 điều 14", "dieu 5", "điểm a khoản 1 Điều 3"."""
     f = fold(question).lower()

@@ -326,3 +326,19 @@ def test_mixed_pdf_without_tesseract_indexes_its_text_pages_with_a_warning(tmp_p
     assert "page 2 has no text layer and was not indexed" in w["warning"] and "tesseract-ocr" in w["warning"]
     human = run_cli("ingest", str(d), "--reembed", home=tmp_path / "data", env=env).stdout
     assert "warning: " in human and "mixed.pdf" in human
+
+
+def test_a_collection_made_again_never_reads_the_old_saved_lexical_index(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "nd.txt").write_text(dm.DECREE, encoding="utf-8")
+    (tmp_path / "b" / "tb.txt").write_text("\n".join(dm.SCAN_TEXT), encoding="utf-8")
+    home = tmp_path / "data"
+    cli_json("ingest", str(tmp_path / "a"), home=home)
+    assert cli_json("collections", "delete", "default", home=home)
+    cli_json("ingest", str(tmp_path / "b"), home=home)  # same name, same number of changes as before
+    from ingest.store import Store
+
+    (coll,) = [Store(home).collection(c["name"], c["embed_model"]) for c in Store(home).collections()]
+    hits = coll.lexical_search("Công ty Cấp nước tạm dừng cấp nước ở phường nào", 5)
+    assert hits and set(coll.chunks([k for k, _ in hits])) == {k for k, _ in hits}  # every key is a live chunk
