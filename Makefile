@@ -49,6 +49,10 @@ run: demo
 test: install-test
 	HOIDAP_TEST_MODELS=$(HOIDAP_HOME)/models $(BIN)/python -m pytest -q -ra
 
+# the docs' screenshots (docs/screenshots/): the browser tests write them only when asked to
+screenshots: install-test
+	HOIDAP_SCREENSHOTS=docs/screenshots HOIDAP_TEST_MODELS=$(HOIDAP_HOME)/models $(BIN)/python -m pytest -q tests/test_ui_browser.py
+
 bench: install
 	$(BIN)/python bench/run.py
 

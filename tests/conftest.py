@@ -107,6 +107,29 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def sibling(comp, **update):
+    """Components with other settings over the same store and embedder (no second ingest or embedder load)."""
+    from rag.components import Components
+
+    c = Components(comp.settings.model_copy(update=update))
+    c.__dict__["store"], c.__dict__["embedder"] = comp.store, comp.embedder
+    return c
+
+
+@contextmanager
+def app_on(comp, llm: str | None = None, auth: str | None = None):
+    """The web app for `comp` on a free 127.0.0.1 port; yields its URL."""
+    from ui.app import build_app, launch
+
+    app = build_app(comp, llm=llm)
+    port = free_port()
+    launch(app, comp, host="127.0.0.1", port=port, prevent_thread_lock=True, auth=auth)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        app.close()
+
+
 @contextmanager
 def served_app(tmp: Path, paths: list[Path]):
     """The web app on a free 127.0.0.1 port (`--llm none`), `paths` ingested into a fresh data dir under
@@ -114,19 +137,15 @@ def served_app(tmp: Path, paths: list[Path]):
     from ingest.pipeline import ingest_paths
     from rag.components import Components
     from rag.settings import Settings
-    from ui.app import build_app, launch
 
     old = os.environ.get("HOIDAP_CONFIG")
     os.environ["HOIDAP_CONFIG"] = str(tmp / "hoidap.toml")
     comp = Components(Settings(home=tmp / "data", llm="none"))
     summary = ingest_paths(list(paths), comp.collection(), comp.embedder)
-    app = build_app(comp, llm="none")
-    port = free_port()
-    launch(app, comp, host="127.0.0.1", port=port, prevent_thread_lock=True)
     try:
-        yield {"url": f"http://127.0.0.1:{port}/", "comp": comp, "tmp": tmp, "ingest": summary}
+        with app_on(comp, llm="none") as url:
+            yield {"url": url, "comp": comp, "tmp": tmp, "ingest": summary}
     finally:
-        app.close()
         if old is None:
             os.environ.pop("HOIDAP_CONFIG", None)
         else:

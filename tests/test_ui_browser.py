@@ -5,13 +5,16 @@ the bundled model through the HTTP API.
 """
 from __future__ import annotations
 
+import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from conftest import QUESTION, ROOT, SEED, free_port, run_cli, served_app
+from conftest import QUESTION, SEED, app_on, run_cli, served_app, sibling
 
-SHOTS = ROOT / "docs" / "screenshots"
+# screenshots for the docs only when asked (`make screenshots`): the suite leaves the checkout clean
+SHOTS = os.environ.get("HOIDAP_SCREENSHOTS")
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run"]
@@ -38,20 +41,29 @@ def browser():
         b.close()
 
 
-@pytest.fixture()
-def page(browser, server):
+@contextmanager
+def open_page(browser, url: str):
     ctx = browser.new_context(viewport={"width": 1360, "height": 900}, locale="vi-VN")
     pg = ctx.new_page()
     pg.set_default_timeout(60_000)  # the CI machine has 2 shared cores
-    pg.goto(server["url"], wait_until="domcontentloaded")
+    pg.goto(url, wait_until="domcontentloaded")
     pg.wait_for_selector("#hd-question textarea")
-    yield pg
-    ctx.close()
+    try:
+        yield pg
+    finally:
+        ctx.close()
+
+
+@pytest.fixture()
+def page(browser, server):
+    with open_page(browser, server["url"]) as pg:
+        yield pg
 
 
 def shot(pg, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    pg.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        pg.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
 
 
 def ask(pg, question: str, turn: int) -> None:
@@ -105,9 +117,13 @@ def test_ask_see_citation_and_open_the_source(page):
     page.wait_for_function("() => { const m = document.querySelector('#hd-span');"
                            " const r = m.getBoundingClientRect(); return r.top >= 0 && r.top < innerHeight; }")
     shot(page, "03-source-view")
-    # a follow-up uses the history; "new conversation" clears it
-    ask(page, "Ai chỉ đạo hội nghị đó?", 1)
-    assert page.locator("#hd-chat a.hd-ref, #hd-chat .hd-refusal").count() >= 2
+    # a follow-up uses the history: alone, "Còn Nghị quyết 37 thì sao?" asks nothing answerable
+    ask(page, "Nghị quyết 11-NQ/TW được ban hành ngày nào?", 1)
+    ask(page, "Còn Nghị quyết 37 thì sao?", 2)
+    assert page.locator("#hd-cards #hd-refusal").count() == 0
+    assert page.locator("#hd-cards [id^='hd-card-2-']").count() >= 1
+    assert "01/7/2004" in page.locator("#hd-chat .message.bot, #hd-chat [data-testid='bot']").last.inner_text()
+    # "new conversation" clears it
     page.locator("#hd-new").click()
     page.wait_for_selector("#hd-cards .hd-empty")
     assert page.locator("#hd-chat a.hd-ref").count() == 0
@@ -180,7 +196,20 @@ def test_choosing_another_collection(page):
     assert page.locator("#hd-cards .hd-card").count() >= 1
 
 
-def test_settings_are_saved_to_the_settings_file(page, server):
+@pytest.fixture()
+def own_server(tmp_path):
+    """A server of its own for a test that changes settings (the module's server stays as it was)."""
+    with served_app(tmp_path, [SEED]) as srv:
+        yield srv
+
+
+def test_settings_are_saved_to_the_settings_file(browser, own_server):
+    server = own_server
+    with open_page(browser, server["url"]) as page:
+        _change_settings_and_ask(page, server)
+
+
+def _change_settings_and_ask(page, server):
     open_tab(page, "Cài đặt")
     page.get_by_label("Từ khóa (BM25)").check()
     page.get_by_label("Không dùng (trích câu phù hợp nhất)").check()
@@ -208,31 +237,27 @@ def test_login_is_required_when_auth_is_set(server):
     import httpx
 
     from gradio_client import Client
-    from ui.app import build_app, launch
 
-    app = build_app(server["comp"])
-    port = free_port()
-    launch(app, server["comp"], host="127.0.0.1", port=port, prevent_thread_lock=True, auth="an:bí-mật")
-    try:
-        url = f"http://127.0.0.1:{port}/"
+    with app_on(server["comp"], auth="an:bí-mật") as url:
         assert httpx.get(url + "config").status_code in (401, 403)
         c = Client(url, auth=("an", "bí-mật"), verbose=False)
         assert c.predict("", api_name="/documents")
-    finally:
-        app.close()
 
 
 @pytest.mark.llm
-def test_api_ask_with_bundled_model(server, model_path):
+def test_api_ask_with_bundled_model(server, model_path, request):
     from gradio_client import Client
 
-    comp = server["comp"]
-    comp.settings = comp.settings.model_copy(update={"llm": "local", "llm_model_path": model_path,
-                                                     "retriever": "hybrid", "answer_style": "quote"})
-    try:
-        r = Client(server["url"], verbose=False).predict(QUESTION, api_name="/ask")
-    finally:
-        comp.settings = comp.settings.model_copy(update={"llm": "none"})
+    comp = sibling(server["comp"], llm="local", llm_model_path=model_path, answer_style="quote")
+    with app_on(comp, llm="local") as url:
+        r = Client(url, verbose=False).predict(QUESTION, api_name="/ask")
+        if SHOTS:  # `make screenshots`: the README's picture, the same question in the chat
+            with open_page(request.getfixturevalue("browser"), url) as pg:
+                ask(pg, QUESTION, 0)
+                shot(pg, "07-bundled-model-answer")
     assert not r["refused"], r
-    assert "15-4" in r["answer"] or "15/4" in r["answer"], r
-    assert r["mode"] in ("quoted", "extractive") and r["citations"]
+    # "quoted" is only reached through the generator: it read the passages and cited the sentence shown
+    # (a dead model gives "extractive" with a notice, the one-clear-sentence shortcut gives "extractive")
+    assert r["mode"] == "quoted" and not r["notice"], r
+    assert "15-4" in r["answer"] and r["citations"], r
+    assert any("15-4" in c["text"] for c in r["citations"]), r
