@@ -506,7 +506,9 @@ def phase_serve_large(a, res: dict) -> None:
     hoidap = str(Path(PY).parent / "hoidap")
     port = free_port()
     env = dict(os.environ, HOIDAP_LLM_MODEL_PATH=a.gguf)
-    cmd = [hoidap, "serve", "--data-dir", str(a.work / f"coll-{size}"), "-c", "bench", "--port", str(port)]
+    # the generated style: the generator is loaded and answers (a clear quote would skip it)
+    cmd = [hoidap, "serve", "--data-dir", str(a.work / f"coll-{size}"), "-c", "bench", "--port", str(port),
+           "--answer-style", "generated"]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         if not wait_port(port, 300, proc):
