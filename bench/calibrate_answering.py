@@ -2,9 +2,9 @@
 
 1. The refusal decision (`Answerer.decide`): share of answerable questions that pass it and share of
    held-out-article questions it refuses, at several thresholds (the default is chosen here).
-2. Sentence ranking (`rag.cite.ranked_sentences`): how often the best sentence, or one of the best three,
+2. Sentence ranking (`rag.rank.ranked_sentences`): how often the best sentence, or one of the best three,
    contains the gold answer; and how often the extractive answer does.
-3. With `--fit-ranker`: the ranking weights (`rag.cite.WEIGHTS`) fit anew on these questions by a listwise
+3. With `--fit-ranker`: the ranking weights (`rag.rank.WEIGHTS`) fit anew on these questions by a listwise
    softmax (the log-likelihood of the candidates holding the gold answer, L2 0.01), with the top-1 rate of
    the fit and of the current weights in 5-fold cross-validation.
 
@@ -44,7 +44,8 @@ def main(argv=None) -> int:
     from eval import metrics as M
     from eval.run import index_contexts, select_items
     from eval.sets import load_set
-    from rag.cite import candidate_features, extractive, rank
+    from rag.compose import extractive
+    from rag.rank import candidate_features, rank
     from rag.components import Components
     from rag.settings import load_settings
 
@@ -111,7 +112,7 @@ def fit_ranker(lists: list, l2: float = 0.01, folds: int = 5) -> dict:
     import numpy as np
     from scipy.optimize import minimize
 
-    from rag.cite import FEATURES, WEIGHTS
+    from rag.rank import FEATURES, WEIGHTS
 
     data = [(f, np.array(y, float)) for f, y in lists]
     current = np.array(WEIGHTS)

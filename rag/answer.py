@@ -9,10 +9,14 @@ from llama_index.core.base.llms.types import ChatMessage
 
 from ingest.lexical import is_unaccented
 from rag.chat import condense
-from rag.cite import (REFUSAL, Passage, extractive, parse_markers, quote, ranked_sentences, select_passages,
-                      verify)
+from rag.compose import (UNCLEAR, Composed, compose_article, compose_comparison, compose_list, compose_summary,
+                          compose_yesno, extractive, quote)
 from rag.generate import GeneratorError
+from rag.question import Question, understand
+from rag.rank import Passage, ranked_sentences, select_passages
 from rag.retrieve import Hit, Retriever
+from rag.units import Library
+from rag.verify import REFUSAL, parse_markers, verify, whole_units
 
 SYSTEM = (
     "Bạn là trợ lý hỏi đáp trên tài liệu của người dùng. Chỉ dùng thông tin trong các đoạn trích được đánh số. "
@@ -57,6 +61,10 @@ class Answer:
     standalone_question: str = ""
     signals: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)
+    question_type: str = "factoid"
+    verdict: str = ""  # yes/no questions: "Có." | "Không." | "Tài liệu không nói rõ."
+    more: list[Citation] = field(default_factory=list)  # items left out by the cap ("và N ý khác")
+    understood: dict = field(default_factory=dict)  # rag.question.Question.as_dict()
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -102,19 +110,30 @@ class Answerer:
                "answerable_score": round(score, 3)}
         return bool(hits) and score >= self.answerable_threshold, sig
 
+    @property
+    def library(self) -> Library:
+        """The collection's documents as whole units (lists, articles and summaries quote them)."""
+        if getattr(self, "_library", None) is None:
+            self._library = Library(self.retriever.coll)
+        return self._library
+
     def ask(self, question: str, history: list[ChatMessage] | None = None, llm=...,
             on_token: Callable[[str], None] | None = None) -> Answer:
         llm = self.llm if llm is ... else llm
         t0 = time.perf_counter()
+        standalone = condense(question, history, llm) if history else question
+        q = understand(standalone)
+        a = self._ask(question, standalone, q, llm, on_token, t0)
+        a.question_type, a.understood = q.type, q.as_dict()
+        return a
+
+    def _ask(self, question: str, standalone: str, q: Question, llm, on_token, t0: float) -> Answer:
         notice = ""
         quoting = self.answer_style == "quote" and self.guardrails
-        standalone = question
-        if history:
-            standalone = condense(question, history, llm)
-        hits, raw_signals = self.retriever.search(standalone)
+        hits, raw_signals = self.retriever.search(q.focus)
         t_ret = time.perf_counter()
         related = [_hit_citation(i + 1, h) for i, h in enumerate(hits)]
-        answerable, sig = self.decide(standalone, hits, raw_signals)
+        answerable, sig = self.decide(q.focus, hits, raw_signals)
         timings = {"retrieve_s": round(t_ret - t0, 3)}
 
         def refuse(why: str = "") -> Answer:
@@ -142,6 +161,8 @@ class Answerer:
 
         if not self.guardrails and llm is not None:
             return self._bare(question, standalone, hits, related, sig, timings, llm, on_token, t0)
+        if self.guardrails and q.type not in ("factoid", "definition"):
+            return self._composed(q, question, standalone, hits, answerable, related, sig, timings, show, refuse, t0)
         if not answerable:
             return refuse()
         if llm is None:
@@ -176,6 +197,42 @@ class Answerer:
             show(text)
         timings["total_s"] = round(time.perf_counter() - t0, 3)
         return Answer(question, text, False, cites, related, mode, notice, standalone, sig, timings)
+
+    def _answerable_hits(self, text: str) -> list[Hit]:
+        """The hits for a text, or none when the refusal decision says the documents do not cover it."""
+        hits, raw = self.retriever.search(text)
+        return hits if self.decide(text, hits, raw)[0] else []
+
+    def _composed(self, q: Question, question, standalone, hits, answerable, related, sig, timings, show, refuse,
+                  t0) -> Answer:
+        """Lists, procedures, articles, yes/no, summaries and comparisons: whole units of the sources, composed for
+        the question's type (rag.compose), checked to be exact slices of their documents (rag.verify)."""
+        lib, emb = self.library, self.retriever.embedder
+        c = Composed("", [])
+        if q.type == "article" and q.articles:
+            c = compose_article(q, lib, hits)
+        elif q.type == "comparison" and q.sides:
+            c = compose_comparison(q, self._answerable_hits, emb)
+        elif not answerable and not (q.type == "summary" and lib.named(q.documents)):
+            a = refuse()
+            a.verdict = UNCLEAR if q.type == "yesno" else ""
+            return a
+        elif q.type in ("list", "procedure", "article"):
+            c = compose_list(q, ranked_sentences(standalone, hits, emb), lib, hits)
+        elif q.type == "yesno":
+            c = compose_yesno(q, hits, lib, emb)
+        elif q.type == "summary":
+            c = compose_summary(q, lib, hits)
+        elif q.type == "comparison":
+            c = compose_list(q, ranked_sentences(standalone, hits, emb), lib, hits)
+        shown, more = whole_units(c.passages, lib), whole_units(c.more, lib)
+        if not shown:
+            return refuse()
+        show(c.text)
+        timings["total_s"] = round(time.perf_counter() - t0, 3)
+        sig = {**sig, "basis": c.basis}
+        return Answer(question, c.text, False, [_citation(p.n, p) for p in shown], related, "composed", "",
+                      standalone, sig, timings, verdict=c.verdict, more=[_citation(p.n, p) for p in more])
 
     def _bare(self, question, standalone, hits, related, sig, timings, llm, on_token, t0) -> Answer:
         """The generator alone on the top chunks: what the pipeline is measured against."""

@@ -195,6 +195,18 @@ def format_answer(a) -> str:
     return "\n".join(out)
 
 
+def answer_payload(a) -> dict:
+    """An answer for machines: citations as dataclasses.asdict (new citation fields flow through), the recognised
+    question type, the yes/no verdict and the items left out by the cap."""
+    from dataclasses import asdict
+
+    return {"answer": a.answer, "refused": a.refused, "question_type": a.question_type, "verdict": a.verdict,
+            "citations": [asdict(c) for c in a.citations], "more": [asdict(c) for c in a.more],
+            "passages": [{k: v for k, v in asdict(c).items() if k not in ("title", "heading")} for c in a.passages],
+            "mode": a.mode, "notice": a.notice, "question": a.standalone_question, "understood": a.understood,
+            "signals": a.signals, "timings": {k: v for k, v in a.timings.items() if k != "generated"}}
+
+
 def cmd_ask(args, comp) -> int:
     ans = comp.answerer(llm=args.llm)
     stream = not getattr(args, "json", False) and sys.stdout.isatty()
@@ -202,14 +214,7 @@ def cmd_ask(args, comp) -> int:
     if stream:
         print("\r\033[K", end="")
     if getattr(args, "json", False):
-        d = {"answer": a.answer, "refused": a.refused,
-             "citations": [{k: getattr(c, k) for k in ("n", "doc_id", "source", "text", "start", "end", "score", "page",
-                                                       "heading", "label", "ocr", "doc_number")}
-                           for c in a.citations],
-             "passages": [{k: getattr(c, k) for k in ("n", "doc_id", "source", "text", "start", "end", "score", "page",
-                                                      "label", "ocr")} for c in a.passages],
-             "mode": a.mode, "notice": a.notice, "question": a.standalone_question, "signals": a.signals,
-             "timings": {k: v for k, v in a.timings.items() if k != "generated"}}
+        d = answer_payload(a)
         print(json.dumps(d, ensure_ascii=False))
     else:
         print(format_answer(a))

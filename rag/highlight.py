@@ -5,7 +5,8 @@ import re
 
 from ingest.lexical import syllables
 from ingest.normalize import fold
-from rag.cite import MARKER, QUESTION_WORDS, STOPWORDS
+from rag.rank import QUESTION_WORDS, STOPWORDS
+from rag.verify import MARKER
 
 _WORD = re.compile(r"\w+")
 

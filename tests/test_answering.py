@@ -5,7 +5,8 @@ import pytest
 from llama_index.core.base.llms.types import ChatMessage
 
 from conftest import QUESTION, SEED, cli_json
-from rag.cite import REFUSAL, Passage, quantities, verify
+from rag.rank import Passage, quantities
+from rag.verify import REFUSAL, verify
 from rag.components import Components
 from rag.settings import load_settings
 

@@ -1,4 +1,5 @@
-"""Passage selection, citation verification and extractive answers: lexical checks on normalized syllables."""
+"""Ranking the evidence: every sentence of the retrieved passages scored against the question, and the best as
+numbered prompt passages.  Lexical checks on normalized syllables."""
 from __future__ import annotations
 
 import math
@@ -20,8 +21,6 @@ the a an of in to is was what which who when where how why did does do are were 
 đây câu trả lời đoạn trích theo dựa vào thông tin tài liệu
 """.split())
 QUESTION_WORDS = set("gì nào ai đâu sao bao nhiêu mấy không chăng".split())
-MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
-REFUSAL = "Không tìm thấy thông tin này trong tài liệu."
 
 
 @dataclass
@@ -59,14 +58,25 @@ def coverage(question: str, text: str) -> float:
     return sum(t in p for t in q) / len(q)
 
 
-def _sentences(hit: Hit) -> list[tuple[int, int, str]]:
+def hit_sentences(hit: Hit) -> list[tuple[int, int, str]]:
     """Sentences of a hit as (start, end) offsets in the original document, with their text."""
     n = normalize(hit.text)
     out = []
     for a, b in split_sentences(n.text):
         oa, ob = n.span(a, b)
+        ob = oa + len(without_ellipsis(hit.text[oa:ob]))
         out.append((hit.start + oa, hit.start + ob, hit.text[oa:ob]))
     return out
+
+
+def without_ellipsis(text: str) -> str:
+    """A sentence the source trails off with "…": quoted without it, so a "…" in an answer always means the
+    answer left something out (and says what)."""
+    t = text.rstrip()
+    while t.endswith(("…", "...")) and len(t) > 3:
+        t = t[:-1] if t.endswith("…") else t[:-3]
+        t = t.rstrip()
+    return t if t and t[-1:].isalnum() or t.endswith((")", "”", '"')) else text
 
 
 # Sentence ranking: a linear score over these features.  The weights were tuned by hand on XQuAD-vi questions
@@ -170,7 +180,7 @@ def _candidates(hits: list[Hit]) -> list[tuple[int, int, int, str, Hit]]:
     """(rank, start, end, text, hit) of every sentence of the hits; overlapping chunks counted once."""
     cands, seen = [], set()
     for rank, h in enumerate(hits):
-        for a, b, t in _sentences(h):
+        for a, b, t in hit_sentences(h):
             if (h.doc_id, a) not in seen:
                 seen.add((h.doc_id, a))
                 cands.append((rank, a, b, t, h))
@@ -208,11 +218,11 @@ def _anaphoric(sentence: str) -> bool:
     return not (words[0].lower() in ("ông", "bà") and len(words) > 1 and words[1][:1].isupper())
 
 
-def _in_context(h: Hit, a: int, b: int, text: str, min_syllables: int) -> tuple[int, str]:
+def in_context(h: Hit, a: int, b: int, text: str, min_syllables: int) -> tuple[int, str]:
     """A very short or anaphoric sentence brings its predecessor for context: (start, text)."""
     if len(syllables(text)) >= min_syllables and not _anaphoric(text):
         return a, text
-    prev = [s for s in _sentences(h) if s[1] <= a]
+    prev = [s for s in hit_sentences(h) if s[1] <= a]
     if not prev:
         return a, text
     a = prev[-1][0]
@@ -229,8 +239,8 @@ def select_passages(question: str, hits: list[Hit], n_passages: int, embedder=No
     for score, (rank, a, b, text, h) in ranked:
         if out and score < ranked[0][0] - margin:
             break
-        qa, quoted = _in_context(h, a, b, text, 0)
-        ca, context = (qa, quoted) if qa < a else _in_context(h, a, b, text, min_syllables)
+        qa, quoted = in_context(h, a, b, text, 0)
+        ca, context = (qa, quoted) if qa < a else in_context(h, a, b, text, min_syllables)
         out.append(Passage(len(out) + 1, h, quoted, qa, b, score, context if ca < qa else ""))
     return out
 
@@ -240,104 +250,3 @@ def answer_type_ok(question: str, sentence: str) -> bool:
     return answer_type(question) != "number" or fits_type(question, sentence, "number")
 
 
-def extractive(question: str, hits: list[Hit], embedder=None, depth: int = 3,
-               ranked=None) -> tuple[str, list[Passage]]:
-    """The best-matching sentence of the top passages, with its [n]; none when no top sentence fits
-    the question's answer type.  `ranked`: ranked_sentences(question, hits, embedder), when already known."""
-    ranked = ranked if ranked is not None else ranked_sentences(question, hits, embedder)
-    ranked = [r for r in ranked[:depth] if answer_type_ok(question, r[1][3])]
-    if not ranked:
-        return "", []
-    score, (rank, a, b, text, h) = ranked[0]
-    a, text = _in_context(h, a, b, text, 0)  # a short sentence is a fine answer; an anaphoric one is not
-    p = Passage(1, h, text, a, b, score)
-    return quote(p), [p]
-
-
-def quote(p: Passage) -> str:
-    """A passage as an answer: its source text verbatim, with its [n] before the final punctuation."""
-    sent = " ".join(p.text.split())
-    end = sent[-1] if sent[-1] in ".!?…" else "."
-    return f"{sent.rstrip('.!?… ')} [{p.n}]{end}"
-
-
-def parse_markers(sentence: str) -> list[int]:
-    out = []
-    for m in MARKER.finditer(sentence):
-        out += [int(x) for x in re.split(r"[,;]", m.group(1))]
-    return out
-
-
-def supports(claim: str, passage: str, question: str) -> float:
-    """How well a passage supports a claim: share of the claim's new content syllables it contains.
-
-    Numbers in the claim must all be in the passage; words that only repeat the question do not count.
-    Returns -1 when the claim adds nothing to the question (not an answer).
-    """
-    qset = set(syllables(question))
-    terms = [t for t in content_terms(MARKER.sub(" ", claim)) if t not in qset]
-    if not terms:
-        return -1.0
-    pset = set(syllables(passage))
-    numbers = [t for t in terms if any(ch.isdigit() for ch in t)]
-    if any(t not in pset for t in numbers):
-        return 0.0
-    if numbers and not _numbers_grounded(numbers, [t for t in terms if t not in numbers], passage, question):
-        return 0.0
-    return sum(t in pset for t in terms) / len(terms)
-
-
-def _numbers_grounded(numbers: list[str], words: list[str], passage: str, question: str) -> bool:
-    """A number is only supported by a passage sentence that is about the question or the claim.
-
-    The small generator likes to lift a number from an unrelated phrase ("17" from "Sau 17 năm")."""
-    for n in numbers:
-        ok = False
-        for a, b in split_sentences(passage):
-            sent = passage[a:b]
-            sset = set(syllables(sent))
-            if n in sset and (any(w in sset for w in words) or coverage(question, sent) >= 0.5):
-                ok = True
-                break
-        if not ok:
-            return False
-    return True
-
-
-@dataclass
-class Verified:
-    text: str
-    cited: list[int]
-    removed: list[str]  # claims not supported by any passage
-    recited: int
-    refused: bool
-    empty_claims: int = 0  # sentences that only repeat the question or only cite
-
-
-def verify(answer: str, passages: list[Passage], question: str, threshold: float = 0.6) -> Verified:
-    """Keep only sentences supported by the passages they cite; re-cite or drop the others."""
-    if REFUSAL.lower().rstrip(".") in answer.lower() or "không tìm thấy thông tin" in answer.lower():
-        return Verified("", [], [], 0, True)
-    by_n = {p.n: p for p in passages}
-    kept, cited, removed, recited, empty = [], [], [], 0, 0
-    raw = [answer[a:b] for a, b in split_sentences(answer.strip())]
-    for sent in raw:
-        claim = MARKER.sub("", sent).strip()
-        if not claim or len(content_terms(claim)) == 0 or supports(claim, "", question) == -1:
-            empty += 1
-            continue
-        marks = [n for n in parse_markers(sent) if n in by_n]
-        ok = [n for n in marks if supports(claim, by_n[n].read, question) >= threshold]
-        if not ok:
-            scored = sorted(((supports(claim, p.read, question), p.n) for p in passages), reverse=True)
-            if scored and scored[0][0] >= threshold:
-                ok = [scored[0][1]]
-                recited += 1
-        if not ok:
-            removed.append(claim)
-            continue
-        body = claim.rstrip()
-        end = body[-1] if body[-1] in ".!?…" else "."
-        kept.append(body.rstrip(".!?… ") + " " + "".join(f"[{n}]" for n in ok) + end)
-        cited += [n for n in ok if n not in cited]
-    return Verified(" ".join(kept), cited, removed, recited, False, empty)

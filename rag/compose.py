@@ -1,0 +1,344 @@
+"""Composing the answer for its question type from ranked evidence: every quote a whole unit of the source."""
+from __future__ import annotations
+
+import bisect
+import itertools
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ingest.lexical import syllables, terms
+from ingest.normalize import fold, normalize_text
+from rag.question import ArticleRef, Question
+from rag.rank import (PROMPT_MARGIN, STOPWORDS, Passage, answer_type_ok, content_terms, coverage, in_context,
+                      ranked_sentences)
+from rag.retrieve import Hit
+from rag.units import Library, Unit, inline_items
+
+
+def extractive(question: str, hits: list[Hit], embedder=None, depth: int = 3,
+               ranked=None) -> tuple[str, list[Passage]]:
+    """The best-matching sentence of the top passages, with its [n]; none when no top sentence fits
+    the question's answer type.  `ranked`: ranked_sentences(question, hits, embedder), when already known."""
+    ranked = ranked if ranked is not None else ranked_sentences(question, hits, embedder)
+    ranked = [r for r in ranked[:depth] if answer_type_ok(question, r[1][3])]
+    if not ranked:
+        return "", []
+    score, (rank, a, b, text, h) = ranked[0]
+    a, text = in_context(h, a, b, text, 0)  # a short sentence is a fine answer; an anaphoric one is not
+    p = Passage(1, h, text, a, b, score)
+    return quote(p), [p]
+
+
+def quote(p: Passage) -> str:
+    """A passage as an answer: its source text verbatim, with its [n] before the final punctuation."""
+    sent = " ".join(p.text.split())
+    end = sent[-1] if sent[-1] in ".!?;:" else "."
+    return f"{sent.rstrip('.!?;:… ')} [{p.n}]{end}"
+
+
+
+
+# -- answers of several units ------------------------------------------------------------------------------
+@dataclass
+class Composed:
+    """An answer built from whole units: `passages` are quoted in `text`, `more` are the items left out by the
+    cap (the chat can show them on request), `verdict` is the yes/no verdict when there is one."""
+    text: str
+    passages: list[Passage]
+    more: list[Passage] = field(default_factory=list)
+    verdict: str = ""
+    basis: str = ""  # how the verdict or the items were decided, for the signals shown to developers
+
+
+CAP = 8  # items shown before "và N ý khác"
+_LIST_KINDS = ("clause", "point", "item", "row")
+
+
+def unit_passage(n: int, doc_id: str, u: Unit, info: dict, score: float = 0.0, hits: list[Hit] = ()) -> Passage:
+    """A unit as a numbered passage; its page is the page of a retrieved chunk that holds it."""
+    page = next((h.page for h in hits if h.doc_id == doc_id and h.start <= u.start < h.end), None)
+    h = Hit("", doc_id, info.get("source", ""), info.get("title", ""), u.text, "", u.start, u.end, page,
+            u.label, score)
+    return Passage(n, h, u.text, u.start, u.end, score)
+
+
+def unit_at(units: list[Unit], start: int) -> int | None:
+    """Index of the unit holding a document offset."""
+    starts = [u.start for u in units]
+    i = bisect.bisect_right(starts, start) - 1
+    return i if i >= 0 and units[i].start <= start < max(units[i].end, units[i].start + 1) else None
+
+
+def children(units: list[Unit], i: int) -> list[Unit]:
+    """What a unit heads: an article heading its clauses and points, a clause ending in ':' its points, any other
+    lead-in the list items, points or table rows right after it."""
+    u = units[i]
+    nxt = units[i + 1:]
+    if u.kind == "heading":
+        if u.article is None:
+            return []
+        return list(itertools.takewhile(lambda x: x.article == u.article and x.kind != "heading", nxt))
+    if not u.lead_in:
+        return []
+    if u.kind == "clause":
+        return list(itertools.takewhile(lambda x: x.kind == "point" and x.clause == u.clause, nxt))
+    return list(itertools.takewhile(lambda x: x.kind in _LIST_KINDS and x.article == u.article, nxt))
+
+
+def siblings(units: list[Unit], i: int) -> list[Unit]:
+    """The list a unit is an item of: the children of its lead-in, or the clauses of its article."""
+    u = units[i]
+    if u.kind in ("point", "item", "row"):
+        j = i
+        while j > 0 and units[j - 1].kind == u.kind and units[j - 1].article == u.article:
+            j -= 1
+        if j > 0 and (units[j - 1].lead_in or units[j - 1].kind == "heading"):
+            kids = children(units, j - 1)
+            return kids if u in kids else []
+        return list(itertools.takewhile(lambda x: x.kind == u.kind, units[j:]))
+    if u.kind == "clause" and u.article is not None:
+        head = next((k for k in range(i, -1, -1) if units[k].kind == "heading"), None)
+        return children(units, head) if head is not None else []
+    return []
+
+
+def list_items(units: list[Unit], i: int) -> list[Unit]:
+    """The items a question asking for several things is answered with, from the unit that matched it best:
+    what it heads, the list it belongs to, the enumeration inside it, or else the rest of its paragraph."""
+    u = units[i]
+    for items in (children(units, i), siblings(units, i), inline_items(u)):
+        if len(items) >= 2:
+            return items
+    return [x for x in units[i:] if x.para == u.para and x.kind == "sentence"][:4]
+
+
+def _structured(units: list[Unit], i: int) -> bool:
+    u = units[i]
+    return len(children(units, i)) >= 2 or len(siblings(units, i)) >= 2 or len(inline_items(u)) >= 2
+
+
+_STEP = re.compile(r"(?i)^\W*(\w\)\s*|\d+[.)]\s*)?(bước|buoc|giai đoạn|trước hết|sau đó|tiếp theo|cuối cùng)\b")
+
+
+def _steps(items: list[Unit]) -> bool:
+    """Items that read as the steps of a procedure ("Bước 1: …", "Sau đó, …")."""
+    return sum(bool(_STEP.match(u.text)) for u in items) >= max(2, len(items) // 2)
+
+
+def compose_list(q: Question, ranked, lib: Library, hits: list[Hit], margin: float = PROMPT_MARGIN) -> Composed:
+    """Items in document order, each cited, at most CAP shown.  The anchor is the best-ranked sentence, or a
+    nearly as good one (within `margin`) that heads or belongs to a list."""
+    if not ranked:
+        return Composed("", [])
+    best = ranked[0][0]
+    anchor = None
+    for score, (_, a, _, _, h) in ranked[:5]:
+        if score < best - margin:
+            break
+        units = lib.units(h.doc_id)
+        i = unit_at(units, a)
+        if i is None:
+            continue
+        fit = _structured(units, i) + (q.type == "procedure" and _steps(list_items(units, i)))
+        if anchor is None or fit > anchor[3]:
+            anchor = (h.doc_id, units, i, fit)
+    if anchor is None:
+        return Composed("", [])
+    doc_id, units, i, _ = anchor
+    items = list_items(units, i)
+    return _enumerate(doc_id, items, lib, hits, best, basis=units[i].kind)
+
+
+def _enumerate(doc_id: str, items: list[Unit], lib: Library, hits, score: float, lead: str = "",
+               basis: str = "") -> Composed:
+    info = lib.info(doc_id)
+    ps = [unit_passage(k + 1, doc_id, u, info, score, hits) for k, u in enumerate(items)]
+    shown, more = ps[:CAP], ps[CAP:]
+    lines = ([lead] if lead else []) + [f"- {quote(p)}" for p in shown]
+    if more:
+        lines.append(f"… và {len(more)} ý khác.")
+    return Composed("\n".join(lines), shown, more, basis=basis)
+
+
+def article_units(units: list[Unit], ref: ArticleRef) -> list[Unit]:
+    """The content of an article (or of one clause, or point): everything under its heading but the heading."""
+    out = [u for u in units if u.article == ref.article and u.kind != "heading"]
+    if ref.clause is not None:
+        out = [u for u in out if u.clause == ref.clause]
+    if ref.point is not None:
+        out = [u for u in out if u.point == ref.point and u.kind == "point"]
+    return out
+
+
+def compose_article(q: Question, lib: Library, hits: list[Hit]) -> Composed:
+    """"Điều N quy định gì": the article's clauses in order, from the document the question names, else from the
+    best-ranked retrieved document that has the article, else from the one document of the collection that has
+    it.  The heading (the article's title) opens the answer, in the answer's words, not as a quote."""
+    ref = q.articles[0]
+    named = lib.named(q.documents)
+    candidates = named or list(dict.fromkeys(h.doc_id for h in hits)) + lib.all_ids()
+    for doc_id in dict.fromkeys(candidates):
+        units = lib.units(doc_id)
+        body = article_units(units, ref)
+        if body:
+            head = next((u for u in units if u.article == ref.article and u.kind == "heading"), None)
+            title = head.text.split(".", 1)[1].strip() if head and "." in head.text else ""
+            lead = f"{str(ref)[0].upper()}{str(ref)[1:]}" + (f" ({title})" if title else "") + " quy định:"
+            return _enumerate(doc_id, body, lib, hits, 1.0, lead, basis="article")
+    return Composed("", [])
+
+
+# -- yes/no ------------------------------------------------------------------------------------------------
+YES, NO, UNCLEAR = "Có.", "Không.", "Tài liệu không nói rõ."
+# a denial: "không"/"chưa"/"chẳng" before a predicate ("không được", "chưa có"), or a prohibition; "không" inside a
+# name ("không nơi nương tựa", "cải tạo không giam giữ") is not one
+_DENIAL = re.compile(r"\b(?:(?:không|chưa|chẳng|chả|khong|chua)\s+(?:được|phải|có|là|bị|áp dụng|thuộc|cần|cho phép|hưởng"
+                     r"|chịu|nên|thể|đủ|đạt|nhận|tham gia|xét|duoc|phai|co|la|bi|ap dung|thuoc|can|huong|chiu|nhan)\b"
+                     r"|nghiêm cấm|bị cấm|cấm|nghiem cam|bi cam)", re.I)
+_NUMBER = re.compile(r"\d[\d.,]*%?")
+
+
+def _denies(text: str) -> bool:
+    return bool(_DENIAL.search(normalize_text(text)))
+
+
+# words of which a statement holds one at a time: a claim saying one where the evidence says another is denied
+_EXCLUSIVE = [set(x.split()) for x in ("sáng trưa chiều tối đêm", "tăng giảm", "trước sau", "cao thấp", "lớn nhỏ",
+                                        "nam nữ", "thắng thua", "đông tây nam bắc", "nhiều ít", "sớm muộn",
+                                        "tối_thiểu tối_đa", "trên dưới", "đầu cuối")]
+
+
+def _contrasts(claim: str, evidence: str) -> bool:
+    c, e = set(syllables(claim)), set(syllables(evidence))
+    return any((c & g) - e and (e & g) - c for g in _EXCLUSIVE)
+
+
+def verdict(claim: str, evidence: str, context: str = "", min_coverage: float = 0.6) -> tuple[str, str]:
+    """The verdict the evidence supports, by rules, and why.  Unclear unless the evidence (with its `context`:
+    the article title it is under) covers most of the claim's content words; "Không" when exactly one of them is
+    a denial, when the claim's figures are not the evidence's, or when it says "chiều" where the evidence says
+    "sáng"; otherwise "Có"."""
+    cov = coverage(claim, evidence + " " + context)
+    if cov < min_coverage:
+        return UNCLEAR, f"coverage {cov:.2f}"
+    nums_c = {n.rstrip(".,") for n in _NUMBER.findall(claim)}
+    nums_e = {n.rstrip(".,") for n in _NUMBER.findall(evidence)}
+    if nums_c - nums_e and nums_e:
+        return NO, "figures differ"
+    if _contrasts(claim, evidence):
+        return NO, "contrast"
+    return (NO, "negation") if _denies(claim) != _denies(evidence) else (YES, "affirmed")
+
+
+def compose_yesno(q: Question, hits: list[Hit], lib: Library, embedder=None, depth: int = 3) -> Composed:
+    """A verdict first, then the sentence that decides it: of the best-ranked sentences, the one that covers
+    most of the claim.  Sentences are ranked on the claim without its figures, so a claim with a wrong figure
+    finds the sentence that states the right one."""
+    claim = q.focus
+    probe = " ".join(_NUMBER.sub(" ", claim).split()) or claim
+    ranked = ranked_sentences(probe, hits, embedder)[:depth]
+    if not ranked:
+        return Composed("", [])
+
+    def context(h: Hit, a: int) -> str:
+        units = lib.units(h.doc_id)
+        i = unit_at(units, a)
+        return " ".join(units[i].path[-1:]) if i is not None else ""
+
+    score, (_, a, b, text, h) = max(ranked, key=lambda r: coverage(claim, r[1][3] + " " + context(r[1][4], r[1][1])))
+    a, text = in_context(h, a, b, text, 0)
+    p = Passage(1, h, text, a, b, score)
+    v, why = verdict(claim, text, context(h, a))
+    return Composed(f"{v} {quote(p)}", [p], verdict=v, basis=why)
+
+
+# -- summary -----------------------------------------------------------------------------------------------
+def _tfidf(texts: list[str]) -> np.ndarray:
+    """Rows of l2-normalized tf-idf over syllables and syllable bigrams."""
+    docs = [terms([fold(s) for s in syllables(t) if s not in STOPWORDS]) for t in texts]
+    vocab = {t: i for i, t in enumerate(sorted({t for d in docs for t in d}))}
+    m = np.zeros((len(docs), len(vocab)))
+    for r, d in enumerate(docs):
+        for t in d:
+            m[r, vocab[t]] += 1
+    m *= np.log(1 + len(docs) / (1 + (m > 0).sum(0)))
+    return m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-9)
+
+
+def key_units(units: list[Unit], k: int = 5, damping: float = 0.85, diversity: float = 0.3) -> list[Unit]:
+    """The k most central units of a document (TextRank over tf-idf cosine similarity), picked with maximal
+    marginal relevance so two sentences saying the same thing are not both kept; returned in document order."""
+    cand = [u for u in units if u.kind != "heading" and len(syllables(u.text)) >= 6]
+    if len(cand) <= k:
+        return cand
+    v = _tfidf([u.text for u in cand])
+    sim = v @ v.T
+    np.fill_diagonal(sim, 0)
+    w = sim / np.maximum(sim.sum(1, keepdims=True), 1e-9)
+    rank = np.full(len(cand), 1 / len(cand))
+    for _ in range(50):
+        rank = (1 - damping) / len(cand) + damping * w.T @ rank
+    rel = rank / rank.max()
+    chosen: list[int] = []
+    while len(chosen) < k:
+        red = sim[:, chosen].max(1) if chosen else np.zeros(len(cand))
+        mmr = (1 - diversity) * rel - diversity * red
+        mmr[chosen] = -np.inf
+        chosen.append(int(mmr.argmax()))
+    return [cand[i] for i in sorted(chosen)]
+
+
+def compose_summary(q: Question, lib: Library, hits: list[Hit], k: int = 5) -> Composed:
+    """The key sentences of the document the question names, else of the best-retrieved document."""
+    named = lib.named(q.documents)
+    doc_id = named[0] if named else (hits[0].doc_id if hits else None)
+    if doc_id is None:
+        return Composed("", [])
+    keys = key_units(lib.units(doc_id), k)
+    info = lib.info(doc_id)
+    ps = [unit_passage(i + 1, doc_id, u, info, 1.0, hits) for i, u in enumerate(keys)]
+    name = info.get("title") or Path(info.get("source", "")).name
+    lead = f"Các ý chính của {name}:" if name else "Các ý chính:"
+    return Composed("\n".join([lead] + [f"- {quote(p)}" for p in ps]), ps, basis="textrank")
+
+
+# -- comparison --------------------------------------------------------------------------------------------
+def full_sides(sides: list[str]) -> list[str]:
+    """"điều kiện học bổng loại giỏi" vs "loại khá": the second side borrows what the first says before the
+    word they share ("điều kiện học bổng loại khá")."""
+    if len(sides) != 2:
+        return sides
+    a, b = sides
+    aw, first = a.split(), fold(b.split()[0].lower())
+    j = next((i for i, w in enumerate(aw) if fold(w.lower()) == first), 0)
+    return [a, " ".join(aw[:j] + b.split())] if j > 0 else sides
+
+
+def compose_comparison(q: Question, search, embedder=None, per_side: int = 2,
+                       margin: float = PROMPT_MARGIN) -> Composed:
+    """For each side, the sentences that are about it (most of its words present), best first; grouped by
+    side.  A side the documents say nothing about is named as such."""
+    groups, passages, missing = [], [], []
+    sides = full_sides(q.sides)
+    for side in sides:
+        hits = search(side)
+        own = " ".join(t for t in content_terms(side) if all(t not in content_terms(o) for o in sides if o != side))
+        ranked = [r for r in ranked_sentences(side, hits, embedder)
+                  if coverage(side, r[1][3]) >= 0.6 and (not own or coverage(own, r[1][3]) >= 0.5)]
+        picked = [r for r in ranked[:per_side] if r[0] >= ranked[0][0] - margin] if ranked else []
+        if not picked:
+            missing.append(side)
+            continue
+        lines = [f"{side}:"]
+        for score, (_, a, b, text, h) in sorted(picked, key=lambda r: (r[1][4].doc_id, r[1][1])):
+            p = Passage(len(passages) + 1, h, text, a, b, score)
+            passages.append(p)
+            lines.append(f"- {quote(p)}")
+        groups.append("\n".join(lines))
+    if not passages:
+        return Composed("", [])
+    groups += [f"{s}: tài liệu không nói đến." for s in missing]
+    return Composed("\n".join(groups), passages, basis="sides")

@@ -1,0 +1,219 @@
+"""Understanding a question once: its type, whether it was typed without diacritics, and the articles,
+clauses and document numbers it names.  The `Question` travels through retrieval, ranking, composing and
+verification, so no stage has to re-read the question's wording.
+
+Matching is done on the accent-folded, lowercased text ("Điều 5" and "dieu 5" are the same reference), with
+patterns for the Vietnamese ways of asking each type, not for the wording of any one document set.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ingest.lexical import is_unaccented
+from ingest.normalize import fold, normalize_text
+
+TYPES = ("factoid", "yesno", "list", "procedure", "article", "definition", "summary", "comparison")
+
+
+@dataclass(frozen=True)
+class ArticleRef:
+    """"khoản 2 Điều 14" -> ArticleRef(14, 2); "điểm a khoản 2 Điều 14" -> ArticleRef(14, 2, "a")."""
+    article: int
+    clause: int | None = None
+    point: str | None = None
+
+    def __str__(self) -> str:
+        parts = ([f"điểm {self.point}"] if self.point else []) + ([f"khoản {self.clause}"] if self.clause else [])
+        return " ".join(parts + [f"Điều {self.article}"])
+
+
+@dataclass(frozen=True)
+class DocRef:
+    """A document number as named: "Nghị định 100/2019/NĐ-CP" -> kind "nghi dinh", number "100", year "2019",
+    code "ND-CP"; "37-NQ/TW" -> number "37", code "NQ/TW"."""
+    kind: str  # folded ("nghi quyet"), "" when only the code says what it is
+    number: str
+    year: str = ""
+    code: str = ""
+
+    def pattern(self) -> re.Pattern:
+        """How the number is written in a document's folded text: the number, then its year or code (any
+        separators), or the kind of document before it."""
+        tail = [re.escape(self.year)] if self.year else []
+        if self.code:
+            tail.append(r"[\s/-]*".join(re.escape(p) for p in re.split(r"[-/ ]+", self.code.lower()) if p))
+        alts = [rf"\b{self.number}\s*[/-]\s*(?:\d{{4}}\s*[/-]\s*)?{t}" for t in tail]
+        if self.kind:
+            alts.append(rf"\b{self.kind}\s+(?:so\s+)?{self.number}\b")
+        return re.compile("|".join(alts) or rf"\b{self.number}\b")
+
+    def __str__(self) -> str:
+        return " ".join(x for x in (self.kind, "/".join(x for x in (self.number, self.year, self.code) if x)) if x)
+
+
+@dataclass
+class Question:
+    text: str  # as asked (after follow-up resolution: the standalone question)
+    type: str = "factoid"
+    unaccented: bool = False
+    articles: list[ArticleRef] = field(default_factory=list)
+    documents: list[DocRef] = field(default_factory=list)
+    sides: list[str] = field(default_factory=list)  # comparison: the two things compared
+    focus: str = ""  # the question without its type cue and references: what retrieval and ranking look for
+
+    def as_dict(self) -> dict:
+        return {"type": self.type, "unaccented": self.unaccented, "articles": [str(a) for a in self.articles],
+                "documents": [str(d) for d in self.documents], "sides": self.sides, "focus": self.focus}
+
+
+# -- references ------------------------------------------------------------------------------------------
+_ARTICLE = re.compile(r"(?:\bdiem\s+([a-z])\s*[,]?\s*)?(?:\bkhoan\s+(\d+)\s*[,]?\s*(?:cua\s+)?)?\bdieu\s+(\d+)"
+                      r"(?:\s*[,]?\s*khoan\s+(\d+))?(?:\s*[,]?\s*diem\s+([a-z])\b)?")
+_KINDS = ("bo luat", "luat", "nghi dinh", "nghi quyet", "thong tu lien tich", "thong tu", "quyet dinh", "chi thi",
+          "cong van", "phap lenh", "ket luan", "quy dinh", "quy che", "van ban hop nhat", "hien phap")
+_KIND = "|".join(k.replace(" ", r"\s+") for k in _KINDS)
+# "nghị định 100/2019/NĐ-CP", "nghi dinh 100 2019", "Nghị quyết số 11-NQ/TW", "Nghị quyết 37", "37-NQ/TW"
+_DOCNUM = re.compile(
+    rf"(?:\b({_KIND})\s+(?:so\s+)?)?\b(\d{{1,5}})(?:\s*[/ ]\s*((?:19|20)\d\d))?(?:\s*[/-]\s*([a-z]{{1,6}}(?:\s*[-/]\s*[a-z0-9]{{1,8}})*))?")
+_CODE = re.compile(r"^(?:nq|nd|tt|qd|ct|kl|ttg|cp|qh|tw|bgd|bgddt|btc|ubnd|ubtvqh|hd)", re.I)
+
+
+def article_refs(folded: str) -> list[ArticleRef]:
+    out = []
+    for m in _ARTICLE.finditer(folded):
+        point = m.group(1) or m.group(5)
+        clause = m.group(2) or m.group(4)
+        out.append(ArticleRef(int(m.group(3)), int(clause) if clause else None, point))
+    return list(dict.fromkeys(out))
+
+
+def document_refs(folded: str) -> list[DocRef]:
+    """Document numbers: a number after a kind of document ("nghi dinh 100"), or with a code ("37-NQ/TW")."""
+    out = []
+    for m in _DOCNUM.finditer(folded):
+        kind, number, year, code = m.group(1), m.group(2), m.group(3) or "", m.group(4) or ""
+        if code and not _CODE.match(code):
+            code = ""
+        if not kind and not code:
+            continue
+        # "Điều 5" is an article, not a document; "năm 2019" is a year
+        before = folded[:m.start(2)].split()[-1:] or [""]
+        if before[0] in ("dieu", "khoan", "chuong", "muc", "nam", "ngay", "thang"):
+            continue
+        kind = " ".join(kind.split()) if kind else ""
+        out.append(DocRef(kind, number, year, re.sub(r"\s+", "", code).upper()))
+    return list(dict.fromkeys(out))
+
+
+# -- type cues (folded) -----------------------------------------------------------------------------------
+_SUMMARY = re.compile(r"\b(tom tat|tom luoc|noi dung chinh|y chinh|cac y chinh|tong quan|khai quat|noi dung co ban"
+                      r"|noi dung cot loi|de cap (den )?nhung (van de|noi dung) (chinh|gi)|tom gon)\b")
+_COMPARE = re.compile(r"\b(so sanh|khac nhau|khac gi|khac biet|khac (nhau )?(o|the nao|ra sao|cho nao)|giong nhau"
+                      r"|giong va khac|diem (giong|khac)|phan biet)\b")
+_PROCEDURE = re.compile(r"\b(cac buoc|nhung buoc|trinh tu|thu tuc|quy trinh|lam the nao de|lam sao de|cach thuc"
+                        r"|cach (de |nao de )?(dang ky|nop|xin|lam|thuc hien|giai quyet|tien hanh)|tien hanh (nhu )?the nao"
+                        r"|thuc hien (nhu )?the nao|phai lam gi|can lam gi|lam gi de|buoc (nao|dau tien))\b")
+_LIST = re.compile(r"\b(nhung gi|gom nhung|bao gom (nhung )?(gi|nao)|nhung (\w+ ){0,3}nao|cac (\w+ ){0,3}nao|nhung ai"
+                   r"|liet ke|ke ten|ke ra|gom (nhung )?(gi|ai)|co nhung|lam nhung gi|nhung (yeu cau|nhiem vu|giai phap"
+                   r"|noi dung|viec|truong hop|hanh vi|doi tuong|quyen|nghia vu|dieu kien|muc tieu|giay to|ho so)\b"
+                   r"|(ho so|giay to|dieu kien|nhiem vu|giai phap|quyen|nghia vu|hanh vi bi cam|tieu chuan|yeu cau)"
+                   r" (gom|bao gom|la) gi)")
+_DEFINITION = re.compile(r"(\bla gi|\bnghia la gi|\bduoc hieu (la|nhu the nao|the nao)|\bdinh nghia|\bkhai niem"
+                         r"|\bco nghia (la )?gi|\bduoc dinh nghia)\s*\??\s*$|^(the nao la|dinh nghia|khai niem)\b")
+# "điều kiện ... là gì" asks for several things, "X là gì" for one definition
+_LIST_NOUN = re.compile(r"^(\w+ ){0,3}(dieu kien|ho so|giay to|nhiem vu|quyen|nghia vu|tieu chuan|yeu cau|giai phap"
+                        r"|muc tieu|hanh vi|doi tuong|truong hop|noi dung|che do|chinh sach|hinh thuc|bien phap)\b")
+_YESNO_END = re.compile(r"\b(khong|chua|chang|phai khong|dung khong|dung chu|phai chu|hay khong|co dung khong"
+                        r"|co phai khong|duoc khong|khong nhi)\s*[?.!]*\s*$")
+_YESNO_START = re.compile(r"^(co phai|phai chang|liet|co dung la|co that la)\b")
+_WH = re.compile(r"\b(gi|nao|ai|dau|bao nhieu|bao gio|may|sao|the nao|ra sao|khi nao|luc nao|vi sao|tai sao)\b")
+_ARTICLE_ASK = re.compile(r"^(noi dung( cua)?|theo)?\s*$|\b(quy dinh|noi|neu|de cap|ghi|viet|trinh bay|noi dung)\b"
+                          r"( (ve|cu the|nhung))?( (gi|nhung gi|the nao|ra sao|cai gi|nhu the nao))?\s*$")
+
+
+def _strip_refs(folded: str) -> str:
+    s = _ARTICLE.sub(" ", folded)
+    s = _DOCNUM.sub(lambda m: " " if (m.group(1) or m.group(4)) else m.group(0), s)
+    return " ".join(s.split())
+
+
+def question_type(folded: str, articles: list[ArticleRef], rest: str) -> str:
+    """The type from cues, most specific first.  `rest` is the question without its references."""
+    q = folded.strip()
+    if _SUMMARY.search(q):
+        return "summary"
+    if _COMPARE.search(q):
+        return "comparison"
+    if articles and _ARTICLE_ASK.search(rest.strip(" ?.")):
+        return "article"
+    if _PROCEDURE.search(q):
+        return "procedure"
+    if (_YESNO_END.search(q) or _YESNO_START.search(q)) and not _WH.search(_YESNO_END.sub("", q)):
+        return "yesno"
+    if _LIST.search(q):
+        return "list"
+    if _DEFINITION.search(q.rstrip()):
+        return "list" if _LIST_NOUN.search(q) else "definition"
+    if articles and len(rest.strip(" ?.").split()) <= 3:
+        return "article"  # "Điều 14?", "cho tôi xem điều 14"
+    return "factoid"
+
+
+_COMPARE_CUT = re.compile(r"\s*\b(co gi |co diem gi |o diem nao |)(khac nhau|khac gi|khac biet|khac o|khac the nao"
+                          r"|khac ra sao|khac cho nao|giong nhau|giong va khac|giong gi)\b")
+_COMPARE_LEAD = re.compile(r"^(hay )?(so sanh|phan biet|diem (giong|khac)( nhau)?( giua)?|su khac (nhau|biet)( giua)?)\s+(giua\s+)?")
+
+
+def comparison_sides(text: str) -> list[str]:
+    """The two things compared, in the question's own words: the question without its comparison cue, split at
+    "và"/"với".  Folding keeps length (one character per character), so folded offsets cut the original."""
+    s = text.strip(" ?.")
+    f = fold(s.lower())
+    lead = _COMPARE_LEAD.match(f)
+    a0 = lead.end() if lead else 0
+    cut = _COMPARE_CUT.search(f, a0)
+    s, f = s[a0:cut.start() if cut else len(s)], f[a0:cut.start() if cut else len(f)]
+    for sep in (" so voi ", " va ", " voi ", " khac "):
+        i = f.find(sep)
+        if i > 0:
+            a, b = s[:i].strip(" ,"), s[i + len(sep):].strip(" ,")
+            if a and b:
+                return [a, b]
+    return []
+
+
+def understand(text: str) -> Question:
+    norm = normalize_text(text).strip()
+    folded = fold(norm.lower())
+    articles = article_refs(folded)
+    docs = document_refs(folded)
+    rest = _strip_refs(folded)
+    kind = question_type(folded, articles, rest)
+    sides = comparison_sides(norm) if kind == "comparison" else []
+    return Question(norm, kind, is_unaccented(norm), articles, docs, sides, focus=_focus(norm, kind))
+
+
+_PARTICLE = re.compile(r"(?i)\s*,?\s*\b(có phải không|có đúng không|phải không|đúng không|đúng chứ|phải chứ|hay không"
+                       r"|được không|không nhỉ|không|chưa|chăng|co phai khong|co dung khong|phai khong|dung khong"
+                       r"|hay khong|duoc khong|khong|chua)\s*[?.!]*\s*$")
+_LEAD = re.compile(r"(?i)^\s*(có phải là|có phải|phải chăng|có đúng là|có thật là|co phai la|co phai|phai chang)\s+")
+
+
+def claim_of(question: str) -> str:
+    """"Sinh viên có được miễn học phí không?" -> "Sinh viên có được miễn học phí": the statement to check."""
+    return _LEAD.sub("", _PARTICLE.sub("", question.strip())).strip() or question
+
+
+_FOCUS_DROP = re.compile(r"(?i)\b(hãy |cho (tôi|biết) )?(tóm tắt|tom tat|nội dung chính( của)?|noi dung chinh( cua)?"
+                         r"|những ý chính( của)?|các ý chính( của)?)\b")
+
+
+def _focus(text: str, kind: str) -> str:
+    """What retrieval and ranking look for: a summary request without "tóm tắt nội dung chính của" (those words
+    are in no key sentence), a yes/no question as the statement it asks about; other types keep the question."""
+    if kind == "yesno":
+        return claim_of(text)
+    if kind != "summary":
+        return text
+    return " ".join(_FOCUS_DROP.sub(" ", text).split()).strip(" ?.") or text
