@@ -35,6 +35,9 @@ def add_eval_parser(sub, common) -> None:
     p.add_argument("--index-contexts", nargs="?", const="", default=None, metavar="NAME", dest="index_contexts",
                    help="index the set's unique contexts as documents (cached; NAME picks the collection). "
                         "Default when the set has contexts and no --collection is given")
+    p.add_argument("--corpus", type=Path, default=None, metavar="DIR",
+                   help="ingest this folder into a collection of its own and evaluate against it (sets written over "
+                        "documents, naming gold documents by file name, e.g. examples/corpus)")
     p.add_argument("--retrieval-only", action="store_true", dest="retrieval_only")
     p.add_argument("--k", type=_ks, default=[1, 3, 5, 10, 20], help="cut-offs for Recall@k/Hit@k (default 1,3,5,10,20)")
     p.add_argument("--retriever", type=_retrievers, default=None, dest="retrievers",
@@ -94,7 +97,7 @@ def _bar(desc: str):
 
 def _run(args, comp, path: Path) -> int:
     from eval.report import human_summary, write_run
-    from eval.run import RunConfig, index_contexts, retype_questions, run_eval, select_items
+    from eval.run import RunConfig, index_contexts, index_corpus, retype_questions, run_eval, select_items
     from eval.sets import load_set
 
     s = comp.settings
@@ -112,7 +115,11 @@ def _run(args, comp, path: Path) -> int:
     items = retype_questions(items, cfg.strip_diacritics, cfg.seed)
     named_coll = hasattr(args, "collection")
     key2doc, info = None, {}
-    if args.index_contexts is not None or (not named_coll and es.contexts):
+    if args.corpus:
+        bar, up = _bar("index")
+        coll, info = index_corpus(args.corpus, comp, progress=up)
+        bar.close()
+    elif args.index_contexts is not None or (not named_coll and es.contexts):
         bar, up = _bar("index")
         name = args.index_contexts or (s.collection if named_coll else None)
         coll, key2doc, info = index_contexts(es, comp, name, exclude=held, progress=up)

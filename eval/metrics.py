@@ -14,6 +14,12 @@ Answers:
   passage precision   citation precision counted on the retrieved passage (chunk) each cited span lies in
   source precision    share of cited passages taken from a gold document (for SQuAD-style sets: the paragraph
                       that holds the answer, the unit in which issue #9's baseline counted a correct citation)
+Answers of several units (sets whose gold answers are the units a full answer quotes):
+  answer recall       share of gold units contained in the answer
+  answer precision    share of quoted units (citations) that are gold: a cited text containing a gold unit or
+                      contained in one
+  verdict accuracy    yes/no: the answer's verdict equals the expected one (a refusal is "không rõ")
+  key sentences       summaries: number of gold key sentences in the answer
 """
 from __future__ import annotations
 
@@ -153,3 +159,43 @@ def percentile(xs: Iterable[float | None], q: float) -> float | None:
     lo = math.floor(pos)
     hi = min(lo + 1, len(v) - 1)
     return v[lo] + (v[hi] - v[lo]) * (pos - lo)
+
+
+# -- answers of several units --------------------------------------------------------------------------
+def _unit_forms(text: str) -> str:
+    return _EDGE.sub("", normalize_answer(text))
+
+
+def answer_recall(answer: str, golds: Sequence[str]) -> float | None:
+    """Share of gold units contained in the answer; None without gold units."""
+    if not golds:
+        return None
+    a = normalize_answer(answer)
+    return sum(1 for g in golds if _unit_forms(g) in a) / len(golds)
+
+
+def answer_precision(cited_texts: Sequence[str], golds: Sequence[str]) -> float | None:
+    """Share of quoted units that are gold (contain a gold unit or lie inside one); None when nothing is quoted."""
+    if not cited_texts or not golds:
+        return None
+    gs = [_unit_forms(g) for g in golds]
+    hits = 0
+    for t in cited_texts:
+        c = _unit_forms(t)
+        hits += any(g in c or (c and c in g) for g in gs)
+    return hits / len(cited_texts)
+
+
+def verdict_of(answer: str, refused: bool) -> str:
+    """"Có. …" -> "có", "Không. …" -> "không", "Tài liệu không nói rõ." or a refusal -> "không rõ"."""
+    a = normalize_answer(answer)
+    if refused or a.startswith("tài liệu không nói rõ"):
+        return "không rõ"
+    if a.startswith("không."):
+        return "không"
+    return "có" if a.startswith("có.") else ""
+
+
+def key_sentences(answer: str, golds: Sequence[str]) -> int:
+    a = normalize_answer(answer)
+    return sum(1 for g in golds if _unit_forms(g) in a)

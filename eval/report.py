@@ -32,12 +32,27 @@ def retrieval_table(m: dict) -> str:
     return "\n".join(lines)
 
 
+def type_table(m: dict) -> str:
+    """Per question type: the answer metrics of sets that say each question's type."""
+    from eval.run import TYPED_KEYS
+
+    bt = m.get("by_type") or {}
+    cols = [k for k in TYPED_KEYS if any(v.get(k) is not None for v in bt.values())]
+    lines = ["| type | n | " + " | ".join(cols) + " |", "|---|---|" + "---|" * len(cols)]
+    for t, v in bt.items():
+        lines.append(f"| {t} | {v['n']} | " + " | ".join(
+            _fmt(v.get(c), False) if c in ("key_sentences", "latency_p50") else _fmt(v.get(c)) for c in cols) + " |")
+    return "\n".join(lines)
+
+
 def human_summary(m: dict) -> str:
     out = [f"{m.get('set', '')}: {m['n_questions']} questions scored for retrieval, collection "
            f"'{m.get('collection', '')}' (metrics in %)", retrieval_table(m)]
     if "has_answer" in m:
         out.append("answers (" + str(m.get("llm")) + "): " + ", ".join(
             f"{k} {_fmt(m.get(k), not k.endswith('_p50'))}" for k in ANSWER_KEYS))
+    if m.get("by_type"):
+        out += ["answers per question type (%; key_sentences and latency_p50 (s) as numbers):", type_table(m)]
     return "\n".join(out)
 
 
@@ -60,6 +75,8 @@ def write_run(out: Path, metrics: dict, rows: list[dict]) -> list[Path]:
         md += [f"| {k} | {_fmt(metrics.get(k), not k.endswith('_p50'))}{' s' if k.endswith('_p50') else ''} |"
                for k in ANSWER_KEYS]
         md.append("")
+    if metrics.get("by_type"):
+        md += ["## Answers per question type", "", type_table(metrics), ""]
     md += [f"![{p.stem}]({p.name})" for p in plots]
     fails = [r for r in rows if r.get("pass") is False][:20]
     if fails:

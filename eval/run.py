@@ -156,6 +156,26 @@ def index_contexts(es: EvalSet, comp, name: str | None = None, exclude: set[str]
     return name, key2doc, info
 
 
+def index_corpus(folder: Path, comp, progress=None) -> tuple[str, dict]:
+    """Ingest a folder of documents (a set written over them names its gold documents by file name) into a
+    collection of its own; files unchanged since the last run are not read again."""
+    from ingest.pipeline import ingest_paths
+
+    s = comp.settings
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ValueError(f"--corpus: not a folder: {folder}")
+    key = hashlib.sha1(json.dumps([str(folder.resolve()), comp.embedder.model_id, s.chunk_tokens,
+                                   s.chunk_overlap]).encode()).hexdigest()[:10]
+    name = f"eval-corpus-{key}"
+    t0 = time.time()
+    summ = ingest_paths([folder], comp.collection(name), comp.embedder, chunk_tokens=s.chunk_tokens,
+                        overlap=s.chunk_overlap, prune=True, progress=progress)
+    return name, {"collection": name, "corpus": str(folder), "added": len(summ.added),
+                  "updated": len(summ.updated), "unchanged": len(summ.unchanged), "failed": summ.failed,
+                  "seconds": round(time.time() - t0, 2)}
+
+
 # -- relevance -----------------------------------------------------------------------------------------
 class _Gold:
     """Resolves each question's relevant documents in the evaluated collection."""
@@ -264,6 +284,7 @@ def answer_items(comp, collection: str, mode: str, llm: str | None, items: list[
                  progress=None) -> dict:
     ans = comp.answerer(collection=collection, llm=llm, mode=mode)
     ha, f1, cp, pp, sp, cr, refused_unans, answered_ans, ttft, lat = [], [], [], [], [], [], [], [], [], []
+    typed: list[dict] = []
     for j, (it, row) in enumerate(zip(items, rows), 1):
         t0 = time.perf_counter()
         a = ans.ask(it.question)
@@ -296,7 +317,10 @@ def answer_items(comp, collection: str, mode: str, llm: str | None, items: list[
         else:
             refused_unans.append(1.0 if a.refused else 0.0)
             row["pass"] = bool(a.refused)
-        row.update({"answer": a.answer, "refused": a.refused, "mode": a.mode,
+        if it.qtype:
+            typed.append(_typed_scores(it, a, sc, row))
+        row.update({"answer": a.answer, "refused": a.refused, "mode": a.mode, "question_type": a.question_type,
+                    "verdict": a.verdict, "type": it.qtype,
                     "citations": [{"n": c.n, "doc_id": c.doc_id, "start": c.start, "end": c.end, "text": c.text}
                                   for c in a.citations],
                     "latency_s": round(lat[-1], 4), "ttft_s": first})
@@ -309,4 +333,46 @@ def answer_items(comp, collection: str, mode: str, llm: str | None, items: list[
             "refusal_rate": M.mean(refused_unans), "answered_rate": M.mean(answered_ans),
             "n_answerable": len(answered_ans), "n_unanswerable": len(refused_unans),
             "ttft_p50": M.percentile(ttft, 50), "latency_p50": M.percentile(lat, 50),
-            "latency_p95": M.percentile(lat, 95)}
+            "latency_p95": M.percentile(lat, 95), **({"by_type": by_type(typed)} if typed else {})}
+
+
+TYPED_KEYS = ("type_accuracy", "answer_recall", "answer_precision", "token_f1", "verdict_accuracy", "key_sentences",
+              "summary_3of5", "refusal_rate", "answered_rate", "latency_p50")
+
+
+def _typed_scores(it: Item, a, sc: dict, row: dict) -> dict:
+    """Scores of a question whose set says its type: recall and precision of the gold units, the verdict, the key
+    sentences of a summary; also written into the row's scores."""
+    out = {"type": it.qtype, "type_accuracy": float(a.question_type == it.qtype), "latency": row.get("latency_s")}
+    if not it.answerable:
+        out["refusal_rate"] = 1.0 if a.refused else 0.0
+    else:
+        out["answered_rate"] = 0.0 if a.refused else 1.0
+    text = "" if a.refused else a.answer
+    if it.answerable and it.answers:
+        out["answer_recall"] = M.answer_recall(text, it.answers)
+        out["answer_precision"] = M.answer_precision([c.text for c in a.citations], it.answers)
+        out["token_f1"] = M.token_f1(text, [" ".join(it.answers)])
+        if it.qtype == "summary":
+            out["key_sentences"] = float(M.key_sentences(text, it.answers))
+            out["summary_3of5"] = float(out["key_sentences"] >= min(3, len(it.answers)))
+    if it.verdict:
+        out["verdict_accuracy"] = float(M.verdict_of(a.answer, a.refused) == it.verdict)
+    sc.update({k: v for k, v in out.items() if k not in ("type", "latency")})
+    if it.qtype != "factoid" and it.answerable and it.answers:
+        row["pass"] = (out.get("answer_recall") or 0) >= 0.8 and out.get("verdict_accuracy", 1.0) == 1.0
+    elif it.verdict:
+        row["pass"] = out["verdict_accuracy"] == 1.0
+    return out
+
+
+def by_type(typed: list[dict]) -> dict:
+    """TYPED_KEYS averaged per question type (and over all typed questions, under "all")."""
+    out = {}
+    for t in sorted({x["type"] for x in typed}) + ["all"]:
+        xs = [x for x in typed if t in ("all", x["type"])]
+        m = {"n": len(xs)}
+        for k in TYPED_KEYS:
+            m[k] = M.percentile([x.get("latency") for x in xs], 50) if k == "latency_p50" else M.mean(x.get(k) for x in xs)
+        out[t] = m
+    return out

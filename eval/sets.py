@@ -15,6 +15,10 @@ JSONL schema (one object per line, blank lines and lines starting with `#` ignor
      "context": "…",                        # optional: the passage the question was written from
                                             #   (used as its gold document with --index-contexts)
      "answerable": false,                   # optional: the documents do not answer it (refusal expected)
+     "type": "list",                        # optional question type (rag.question.TYPES): scores per type;
+                                            #   "answers" are then the units (sentences, clauses, items, key
+                                            #   sentences) a full answer quotes
+     "verdict": "có" | "không" | "không rõ",  # optional, yes/no questions: the expected verdict
      "id": "…"}                             # optional question id (default: the line number)
 """
 from __future__ import annotations
@@ -29,6 +33,8 @@ from pathlib import Path
 from ingest.normalize import normalize_text
 
 FORMATS = ("squad", "vire", "jsonl")
+QUESTION_TYPES = ("factoid", "yesno", "list", "procedure", "article", "definition", "summary", "comparison")
+VERDICTS = ("có", "không", "không rõ")
 
 
 @dataclass
@@ -43,6 +49,8 @@ class Item:
     answerable: bool = True
     article: str | None = None  # SQuAD: article title (for --holdout-articles)
     line: int | None = None
+    qtype: str | None = None  # JSONL "type": the question's type (rag.question.TYPES)
+    verdict: str | None = None  # JSONL "verdict" of a yes/no question: có | không | không rõ
 
 
 @dataclass
@@ -254,6 +262,11 @@ def read_jsonl(path: Path) -> EvalSet:
             answerable = o.get("answerable", True)
             if not isinstance(answerable, bool):
                 raise ValueError("'answerable' must be true or false")
+            qtype, verdict = o.get("type"), o.get("verdict")
+            if qtype is not None and qtype not in QUESTION_TYPES:
+                raise ValueError(f"'type' must be one of {', '.join(QUESTION_TYPES)}")
+            if verdict is not None and verdict not in VERDICTS:
+                raise ValueError(f"'verdict' must be one of {', '.join(VERDICTS)}")
         except ValueError as e:
             es.errors.append(RowError(n, str(e)))
             continue
@@ -266,5 +279,5 @@ def read_jsonl(path: Path) -> EvalSet:
             f = ctx.find(answers[0])
             start = f if f >= 0 else None
         es.items.append(Item(str(o.get("id") or f"line-{n}"), q.strip(), answers, key if answerable else None,
-                             start, docs, passages, answerable, line=n))
+                             start, docs, passages, answerable, line=n, qtype=qtype, verdict=verdict))
     return es
