@@ -317,8 +317,7 @@ def answer_items(comp, collection: str, mode: str, llm: str | None, items: list[
         else:
             refused_unans.append(1.0 if a.refused else 0.0)
             row["pass"] = bool(a.refused)
-        if it.qtype:
-            typed.append(_typed_scores(it, a, sc, row))
+        typed.append(_typed_scores(it, a, sc, row))
         row.update({"answer": a.answer, "refused": a.refused, "mode": a.mode, "question_type": a.question_type,
                     "verdict": a.verdict, "type": it.qtype,
                     "citations": [{"n": c.n, "doc_id": c.doc_id, "start": c.start, "end": c.end, "text": c.text}
@@ -336,32 +335,39 @@ def answer_items(comp, collection: str, mode: str, llm: str | None, items: list[
             "latency_p95": M.percentile(lat, 95), **({"by_type": by_type(typed)} if typed else {})}
 
 
-TYPED_KEYS = ("type_accuracy", "answer_recall", "answer_precision", "token_f1", "verdict_accuracy", "key_sentences",
+TYPED_KEYS = ("type_accuracy", "has_answer", "answer_recall", "answer_precision", "token_f1", "verdict_accuracy", "key_sentences",
               "summary_3of5", "refusal_rate", "answered_rate", "latency_p50")
 
 
 def _typed_scores(it: Item, a, sc: dict, row: dict) -> dict:
-    """Scores of a question whose set says its type: recall and precision of the gold units, the verdict, the key
-    sentences of a summary; also written into the row's scores."""
-    out = {"type": it.qtype, "type_accuracy": float(a.question_type == it.qtype), "latency": row.get("latency_s")}
+    """Scores of a question by its type: the set's type when it says one (then also recall and precision of
+    the gold units, the key sentences of a summary), else the recognised type; the verdict where the set gives
+    one, or where a yes/no question's gold answer is just "có" or "không" (ALQAC); also written into the row's
+    scores."""
+    out = {"type": it.qtype or a.question_type, "latency": row.get("latency_s"),
+           "type_accuracy": float(a.question_type == it.qtype) if it.qtype else None,
+           "has_answer": sc.get("has_answer")}
+    verdict = it.verdict
+    if not verdict and a.question_type == "yesno" and len(it.answers) == 1:
+        verdict = {"có": "có", "không": "không"}.get(M.normalize_answer(it.answers[0]).strip(" ."))
     if not it.answerable:
         out["refusal_rate"] = 1.0 if a.refused else 0.0
     else:
         out["answered_rate"] = 0.0 if a.refused else 1.0
     text = "" if a.refused else a.answer
-    if it.answerable and it.answers:
+    if it.qtype and it.answerable and it.answers:
         out["answer_recall"] = M.answer_recall(text, it.answers)
         out["answer_precision"] = M.answer_precision([c.text for c in a.citations], it.answers)
         out["token_f1"] = M.token_f1(text, [" ".join(it.answers)])
         if it.qtype == "summary":
             out["key_sentences"] = float(M.key_sentences(text, it.answers))
             out["summary_3of5"] = float(out["key_sentences"] >= min(3, len(it.answers)))
-    if it.verdict:
-        out["verdict_accuracy"] = float(M.verdict_of(a.answer, a.refused) == it.verdict)
-    sc.update({k: v for k, v in out.items() if k not in ("type", "latency")})
-    if it.qtype != "factoid" and it.answerable and it.answers:
+    if verdict:
+        out["verdict_accuracy"] = float(M.verdict_of(a.answer, a.refused) == verdict)
+    sc.update({k: v for k, v in out.items() if k not in ("type", "latency") and v is not None})
+    if it.qtype and it.qtype != "factoid" and it.answerable and it.answers:
         row["pass"] = (out.get("answer_recall") or 0) >= 0.8 and out.get("verdict_accuracy", 1.0) == 1.0
-    elif it.verdict:
+    elif verdict:
         row["pass"] = out["verdict_accuracy"] == 1.0
     return out
 

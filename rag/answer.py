@@ -9,8 +9,8 @@ from llama_index.core.base.llms.types import ChatMessage
 
 from ingest.lexical import is_unaccented
 from rag.chat import condense
-from rag.compose import (UNCLEAR, Composed, compose_article, compose_comparison, compose_list, compose_summary,
-                          compose_yesno, extractive, quote)
+from rag.compose import (UNCLEAR, Composed, compose_article, compose_comparison, compose_definition, compose_list,
+                          compose_summary, compose_yesno, extractive, in_article, mentions, quote)
 from rag.generate import GeneratorError
 from rag.question import Question, understand
 from rag.rank import Passage, ranked_sentences, select_passages
@@ -131,6 +131,9 @@ class Answerer:
         notice = ""
         quoting = self.answer_style == "quote" and self.guardrails
         hits, raw_signals = self.retriever.search(q.focus)
+        if q.articles and q.type != "article":
+            # "Theo Điều 5, ai …": the evidence is that article's (chunks carry their heading path)
+            hits = [h for h in hits if any(in_article(h, r.article) for r in q.articles)] or hits
         t_ret = time.perf_counter()
         related = [_hit_citation(i + 1, h) for i, h in enumerate(hits)]
         answerable, sig = self.decide(q.focus, hits, raw_signals)
@@ -163,6 +166,15 @@ class Answerer:
             return self._bare(question, standalone, hits, related, sig, timings, llm, on_token, t0)
         if self.guardrails and q.type not in ("factoid", "definition"):
             return self._composed(q, question, standalone, hits, answerable, related, sig, timings, show, refuse, t0)
+        if self.guardrails and q.type == "definition" and answerable:
+            # the defining sentence ("X là …") may sit in a glossary chunk below the top hits: look deeper
+            deeper = self.retriever.retrieve(standalone, top_k=2 * self.retriever.top_k)
+            ranked = ranked_sentences(standalone, deeper, None)
+            c = compose_definition(q, ranked)
+            if c.passages:
+                return self._shown(c, question, standalone, related, sig, timings, show, t0)
+            if not any(mentions(q.focus, r[1][3]) for r in ranked[:3]):
+                return refuse()  # "X là gì" where no top sentence says X
         if not answerable:
             return refuse()
         if llm is None:
@@ -212,7 +224,7 @@ class Answerer:
         if q.type == "article" and q.articles:
             c = compose_article(q, lib, hits)
         elif q.type == "comparison" and q.sides:
-            c = compose_comparison(q, self._answerable_hits, emb)
+            c = compose_comparison(q, self._answerable_hits, lib, emb)
         elif not answerable and not (q.type == "summary" and lib.named(q.documents)):
             a = refuse()
             a.verdict = UNCLEAR if q.type == "yesno" else ""
@@ -226,13 +238,22 @@ class Answerer:
         elif q.type == "comparison":
             c = compose_list(q, ranked_sentences(standalone, hits, emb), lib, hits)
         shown, more = whole_units(c.passages, lib), whole_units(c.more, lib)
+        sig["basis"] = c.basis
         if not shown:
             return refuse()
+        if c.verdict == UNCLEAR:
+            # the documents do not settle it: said as such, the nearest sentence among the passages shown
+            a = refuse()
+            a.answer, a.verdict = UNCLEAR, UNCLEAR
+            return a
+        return self._shown(Composed(c.text, shown, more, c.verdict, c.basis), question, standalone, related, sig,
+                           timings, show, t0)
+
+    def _shown(self, c: Composed, question, standalone, related, sig, timings, show, t0) -> Answer:
         show(c.text)
         timings["total_s"] = round(time.perf_counter() - t0, 3)
-        sig = {**sig, "basis": c.basis}
-        return Answer(question, c.text, False, [_citation(p.n, p) for p in shown], related, "composed", "",
-                      standalone, sig, timings, verdict=c.verdict, more=[_citation(p.n, p) for p in more])
+        return Answer(question, c.text, False, [_citation(p.n, p) for p in c.passages], related, "composed", "",
+                      standalone, sig, timings, verdict=c.verdict, more=[_citation(p.n, p) for p in c.more])
 
     def _bare(self, question, standalone, hits, related, sig, timings, llm, on_token, t0) -> Answer:
         """The generator alone on the top chunks: what the pipeline is measured against."""

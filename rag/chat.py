@@ -41,15 +41,27 @@ _CUES = re.compile(r"^(?:thế còn|vậy còn|còn)\s+|\s*(?:thì sao|thế nà
 _IDENT = re.compile(r"[\d/]|^[A-ZĐ0-9-]+$|^số$")
 
 
+# "điều đó", "quy định này", "nghị quyết đó": a reference back to what the previous question named
+_ANAPHOR = re.compile(r"(?i)\b(điều|khoản|quy định|văn bản|nghị quyết|nghị định|thông tư|quyết định|luật|việc|chuyện|cái)"
+                      r"\s+(đó|này|ấy|trên)\b|\b(nó)\b")
+
+
 def lexical_rewrite(question: str, previous: str) -> str:
     """"Còn X thì sao?" after "Y ... ?" becomes the previous question about X instead of Y.
 
     When X's first words appear in the previous question ("Nghị quyết 11-NQ/TW ..."), that mention
-    (with its number or code) is replaced by X; otherwise the previous question is appended for context.
+    (with its number or code) is replaced by X; "điều đó áp dụng cho ai?" after a question naming an
+    article or a document number names it instead of "điều đó"; otherwise the previous question is
+    appended for context.
     """
+    ref = _named(previous)
+    if ref and _ANAPHOR.search(question):
+        return _ANAPHOR.sub(ref, question, count=1)
     x = _CUES.sub("", question.strip()).strip(" ?")
     words = previous.split()
-    head = [w.lower() for w in x.split()[:2]]
+    xs = x.split()
+    # "khoản 3" replaces "Khoản 2 …": the kind word is what both mention, the number what changes
+    head = [w.lower() for w in xs[:1 if len(xs) > 1 and _IDENT.search(xs[1]) else 2]]
     if x and head:
         for i in range(len(words)):
             if [w.lower() for w in words[i:i + len(head)]] == head:
@@ -58,3 +70,16 @@ def lexical_rewrite(question: str, previous: str) -> str:
                     j += 1
                 return " ".join(words[:i] + x.split() + words[j:])
     return f"{question} ({previous})"
+
+
+def _named(previous: str) -> str:
+    """The article or document the previous question named, as it was written there ("Điều 14",
+    "Nghị quyết 37-NQ/TW"), else ""."""
+    from rag.question import understand  # a light module; imported here to keep chat free of cycles
+
+    q = understand(previous)
+    if not (q.articles or q.documents):
+        return ""
+    m = re.search(r"(?i)((?:điểm\s+\w\s+)?(?:khoản\s+\d+\s+)?điều\s+\d+|(?:nghị quyết|nghị định|thông tư|quyết định"
+                  r"|luật|chỉ thị)\s+(?:số\s+)?[\w/.-]*\d[\w/.-]*|\d+[/-][\w/-]+)", previous)
+    return m.group(1) if m else ""

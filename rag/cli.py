@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 from rag.offline import go_offline
@@ -43,6 +44,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="quote (default): the cited source sentences verbatim; generated: the model's wording")
     p.add_argument("--openai-base-url", default=None, dest="openai_base_url")
     p.add_argument("--openai-model", default=None, dest="openai_model")
+    _common(p)
+
+    p = sub.add_parser("chat", help="an interactive session: one question per line on stdin, follow-ups resolved "
+                                    "against the conversation ('thêm' shows the items an answer left out)")
+    p.add_argument("--llm", choices=["local", "none", "openai"], default=None, help="generator (none = extractive)")
+    p.add_argument("--answer-style", choices=["quote", "generated"], default=None, dest="answer_style")
     _common(p)
 
     p = sub.add_parser("serve", help="serve the web chat (Gradio)")
@@ -102,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     from rag.components import Components
 
     comp = Components(settings)
-    handler = {"ingest": cmd_ingest, "ask": cmd_ask, "serve": cmd_serve, "docs": cmd_docs,
+    handler = {"ingest": cmd_ingest, "ask": cmd_ask, "chat": cmd_chat, "serve": cmd_serve, "docs": cmd_docs,
                "collections": cmd_collections, "models": cmd_models}.get(args.cmd)
     if handler is None:
         from eval.cli import run_eval_command
@@ -198,8 +205,6 @@ def format_answer(a) -> str:
 def answer_payload(a) -> dict:
     """An answer for machines: citations as dataclasses.asdict (new citation fields flow through), the recognised
     question type, the yes/no verdict and the items left out by the cap."""
-    from dataclasses import asdict
-
     return {"answer": a.answer, "refused": a.refused, "question_type": a.question_type, "verdict": a.verdict,
             "citations": [asdict(c) for c in a.citations], "more": [asdict(c) for c in a.more],
             "passages": [{k: v for k, v in asdict(c).items() if k not in ("title", "heading")} for c in a.passages],
@@ -218,6 +223,41 @@ def cmd_ask(args, comp) -> int:
         print(json.dumps(d, ensure_ascii=False))
     else:
         print(format_answer(a))
+    return 0
+
+
+MORE = ("thêm", "xem thêm", "còn gì nữa", "còn nữa", "them", "xem them", "con gi nua", "con nua")
+
+
+def cmd_chat(args, comp) -> int:
+    """Questions from stdin, one per line; each answer printed (or one JSON object per line with --json) with
+    the standalone question a follow-up was resolved to.  "thêm" lists the items the last answer left out."""
+    from llama_index.core.base.llms.types import ChatMessage
+
+    ans = comp.answerer(llm=args.llm)
+    as_json = getattr(args, "json", False)
+    history: list = []
+    last = None
+    if sys.stdin.isatty() and not as_json:
+        print("hoidap chat: một câu hỏi mỗi dòng; 'thêm' để xem các ý còn lại; Ctrl-D để thoát.", file=sys.stderr)
+    for line in sys.stdin:
+        question = line.strip()
+        if not question:
+            continue
+        if question.lower().strip(" ?.!") in MORE:
+            items = last.more if last else []
+            text = "\n".join(f"- [{c.n}] {' '.join(c.text.split())}" for c in items) or "Không còn ý nào khác."
+            _out(args, {"question": question, "more": [asdict(c) for c in items]}, text)
+            continue
+        last = ans.ask(question, history=history or None)
+        history += [ChatMessage(role="user", content=last.standalone_question or question),
+                    ChatMessage(role="assistant", content=last.answer)]
+        if as_json:
+            print(json.dumps(answer_payload(last), ensure_ascii=False), flush=True)
+            continue
+        if last.standalone_question and last.standalone_question != question:
+            print(f"» {last.standalone_question}")
+        print(format_answer(last) + "\n", flush=True)
     return 0
 
 

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import bisect
+import collections
 import itertools
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +14,7 @@ import numpy as np
 from ingest.lexical import syllables, terms
 from ingest.normalize import fold, normalize_text
 from rag.question import ArticleRef, Question
-from rag.rank import (PROMPT_MARGIN, STOPWORDS, Passage, answer_type_ok, content_terms, coverage, in_context,
+from rag.rank import (PROMPT_MARGIN, QUESTION_WORDS, STOPWORDS, Passage, answer_type_ok, content_terms, coverage, in_context,
                       ranked_sentences)
 from rag.retrieve import Hit
 from rag.units import Library, Unit, inline_items
@@ -65,11 +67,12 @@ def unit_passage(n: int, doc_id: str, u: Unit, info: dict, score: float = 0.0, h
     return Passage(n, h, u.text, u.start, u.end, score)
 
 
-def unit_at(units: list[Unit], start: int) -> int | None:
-    """Index of the unit holding a document offset."""
+def unit_at(units: list[Unit], start: int, slack: int = 3) -> int | None:
+    """Index of the unit holding a document offset (or starting within `slack` characters after it: a sentence
+    of a chunk may begin with a table row's bar, the row unit after it)."""
     starts = [u.start for u in units]
-    i = bisect.bisect_right(starts, start) - 1
-    return i if i >= 0 and units[i].start <= start < max(units[i].end, units[i].start + 1) else None
+    i = bisect.bisect_right(starts, start + slack) - 1
+    return i if i >= 0 and units[i].start - slack <= start < max(units[i].end, units[i].start + 1) else None
 
 
 def children(units: list[Unit], i: int) -> list[Unit]:
@@ -78,9 +81,9 @@ def children(units: list[Unit], i: int) -> list[Unit]:
     u = units[i]
     nxt = units[i + 1:]
     if u.kind == "heading":
-        if u.article is None:
-            return []
-        return list(itertools.takewhile(lambda x: x.article == u.article and x.kind != "heading", nxt))
+        if u.article is not None:
+            return list(itertools.takewhile(lambda x: x.article == u.article and x.kind != "heading", nxt))
+        return [x for x in itertools.takewhile(lambda x: x.path[:len(u.path)] == u.path, nxt) if x.kind != "heading"]
     if not u.lead_in:
         return []
     if u.kind == "clause":
@@ -105,10 +108,18 @@ def siblings(units: list[Unit], i: int) -> list[Unit]:
     return []
 
 
-def list_items(units: list[Unit], i: int) -> list[Unit]:
+def list_items(units: list[Unit], i: int, steps: bool = False) -> list[Unit]:
     """The items a question asking for several things is answered with, from the unit that matched it best:
-    what it heads, the list it belongs to, the enumeration inside it, or else the rest of its paragraph."""
+    what it heads, the list it belongs to, the enumeration inside it, or else the rest of its paragraph.  A
+    heading is answered with the first list under it (with `steps`: the first that reads as steps), else with
+    all that is under it."""
     u = units[i]
+    if u.kind == "heading":
+        section = children(units, i)
+        heads = [x for x in section if x.lead_in and len(children(units, units.index(x))) >= 2]
+        lists = [(children(units, units.index(x)), x.text) for x in heads]
+        fit = [x for x in lists if _steps(*x)] if steps else lists
+        return (fit or lists or [(section, "")])[0][0][:CAP * 2]
     for items in (children(units, i), siblings(units, i), inline_items(u)):
         if len(items) >= 2:
             return items
@@ -123,12 +134,23 @@ def _structured(units: list[Unit], i: int) -> bool:
 _STEP = re.compile(r"(?i)^\W*(\w\)\s*|\d+[.)]\s*)?(bước|buoc|giai đoạn|trước hết|sau đó|tiếp theo|cuối cùng)\b")
 
 
-def _steps(items: list[Unit]) -> bool:
-    """Items that read as the steps of a procedure ("Bước 1: …", "Sau đó, …")."""
-    return sum(bool(_STEP.match(u.text)) for u in items) >= max(2, len(items) // 2)
+_STEP_LEAD = re.compile(r"(?i)\b(thủ tục|trình tự|quy trình|các bước|những bước|tiến hành|thực hiện như sau)\b")
 
 
-def compose_list(q: Question, ranked, lib: Library, hits: list[Hit], margin: float = PROMPT_MARGIN) -> Composed:
+def _steps(items: list[Unit], lead: str = "") -> bool:
+    """Items that read as the steps of a procedure ("Bước 1: …", "Sau đó, …"), or a list whose lead-in
+    announces a procedure ("Thủ tục … như sau:")."""
+    return len(items) >= 2 and (bool(_STEP_LEAD.search(lead)) or
+                                sum(bool(_STEP.match(u.text)) for u in items) >= max(2, len(items) // 2))
+
+
+# nouns that name the kind of list asked for, found in any list's lead-in
+_GENERIC = {"các", "những", "bước", "thủ", "tục", "quy", "trình", "tự", "cách", "hồ", "sơ", "muốn", "thì", "phải"}
+_GENERIC_FOLDED = {fold(w) for w in _GENERIC} - {"thi"}  # folded, "thi" is also "thi" (an exam)
+
+
+def compose_list(q: Question, ranked, lib: Library, hits: list[Hit], margin: float = PROMPT_MARGIN,
+                 min_coverage: float = 0.6) -> Composed:
     """Items in document order, each cited, at most CAP shown.  The anchor is the best-ranked sentence, or a
     nearly as good one (within `margin`) that heads or belongs to a list."""
     if not ranked:
@@ -142,13 +164,28 @@ def compose_list(q: Question, ranked, lib: Library, hits: list[Hit], margin: flo
         i = unit_at(units, a)
         if i is None:
             continue
-        fit = _structured(units, i) + (q.type == "procedure" and _steps(list_items(units, i)))
+        lead = units[i].text if units[i].lead_in else ""
+        fit = _structured(units, i) + (q.type == "procedure" and _steps(list_items(units, i, True), lead))
         if anchor is None or fit > anchor[3]:
             anchor = (h.doc_id, units, i, fit)
     if anchor is None:
         return Composed("", [])
     doc_id, units, i, _ = anchor
-    items = list_items(units, i)
+    items = list_items(units, i, q.type == "procedure")
+    # the list must be about what was asked: most of the question's words in the anchor, what it is under and the
+    # first items (a question about a procedure the documents do not describe meets some other procedure)
+    seen = " ".join([units[i].text, lib.context(doc_id, i)] + [u.text for u in items[:3]])
+    generic = _GENERIC_FOLDED if q.unaccented else _GENERIC
+    core = " ".join(w for w in q.focus.split() if w.lower().strip("?,.") not in generic)
+    if coverage(core or q.focus, seen) < min_coverage:
+        return Composed("", [], basis=f"anchor covers {coverage(core or q.focus, seen):.2f}")
+    if not _structured(units, i) and units[i].kind != "heading":
+        # no list in the source: the anchor's paragraph, and the other sentences that rank close to it (the
+        # generator would have been shown the same ones), each whole, in document order
+        near = [unit_at(lib.units(h.doc_id), a) for sc, (_, a, _, _, h) in ranked[:3]
+                if sc >= best - margin and h.doc_id == doc_id]
+        items = sorted({*items, *(units[k] for k in near if k is not None and units[k].kind != "heading")},
+                       key=lambda u: u.start)
     return _enumerate(doc_id, items, lib, hits, best, basis=units[i].kind)
 
 
@@ -157,10 +194,15 @@ def _enumerate(doc_id: str, items: list[Unit], lib: Library, hits, score: float,
     info = lib.info(doc_id)
     ps = [unit_passage(k + 1, doc_id, u, info, score, hits) for k, u in enumerate(items)]
     shown, more = ps[:CAP], ps[CAP:]
-    lines = ([lead] if lead else []) + [f"- {quote(p)}" for p in shown]
+    lines = ([lead] if lead else []) + [bullet(p) for p in shown]
     if more:
         lines.append(f"… và {len(more)} ý khác.")
     return Composed("\n".join(lines), shown, more, basis=basis)
+
+
+def bullet(p: Passage) -> str:
+    """A quoted item on its own line; an item the source already bullets keeps its own mark."""
+    return quote(p) if p.text.lstrip()[:1] in "-+•*–" else f"- {quote(p)}"
 
 
 def article_units(units: list[Unit], ref: ArticleRef) -> list[Unit]:
@@ -191,41 +233,106 @@ def compose_article(q: Question, lib: Library, hits: list[Hit]) -> Composed:
     return Composed("", [])
 
 
+# -- definition -------------------------------------------------------------------------------------------
+_DEFINES = re.compile(r"^\s*(\([^)]*\)\s*)?,?\s*(là|được hiểu là|có nghĩa là|được gọi là|được định nghĩa là|nghĩa là"
+                      r"|la|duoc hieu la|co nghia la|duoc goi la|duoc dinh nghia la|nghia la)\b", re.I)
+_NAMES = re.compile(r"(được gọi là|được biết đến với cái tên|gọi là|tên là|viết tắt (thành|là))\s*[\"“(]?\s*$", re.I)
+
+
+def defines(term: str, sentence: str) -> bool:
+    """"X là …", "X (…) được hiểu là …", or "… được gọi là X": the sentence defines the term."""
+    f, t = fold(normalize_text(sentence).lower()), fold(normalize_text(term).lower()).strip(" ?.")
+    i = f.find(t) if t else -1
+    if i < 0:
+        return False
+    return bool(_DEFINES.match(f[i + len(t):]) or _NAMES.search(normalize_text(sentence)[:i]))
+
+
+def mentions(term: str, sentence: str) -> bool:
+    t = fold(normalize_text(term).lower()).strip(" ?.")
+    return bool(t) and t in fold(normalize_text(sentence).lower())
+
+
+def in_article(h: Hit, article: int) -> bool:
+    """The hit lies under "Điều N" (its heading path says so)."""
+    return bool(re.search(rf"(?i)\b(?:điều|dieu)\s+{article}\b", h.heading or ""))
+
+
+def compose_definition(q: Question, ranked, depth: int = 20) -> Composed:
+    """The best-ranked sentence that defines the term; none (the factoid path answers) when no top sentence
+    does."""
+    for score, (_, a, b, text, h) in ranked[:depth]:
+        if defines(q.focus, text):
+            return Composed(quote(Passage(1, h, text, a, b, score)), [Passage(1, h, text, a, b, score)],
+                            basis="defines")
+    return Composed("", [])
+
+
 # -- yes/no ------------------------------------------------------------------------------------------------
 YES, NO, UNCLEAR = "Có.", "Không.", "Tài liệu không nói rõ."
-# a denial: "không"/"chưa"/"chẳng" before a predicate ("không được", "chưa có"), or a prohibition; "không" inside a
-# name ("không nơi nương tựa", "cải tạo không giam giữ") is not one
-_DENIAL = re.compile(r"\b(?:(?:không|chưa|chẳng|chả|khong|chua)\s+(?:được|phải|có|là|bị|áp dụng|thuộc|cần|cho phép|hưởng"
-                     r"|chịu|nên|thể|đủ|đạt|nhận|tham gia|xét|duoc|phai|co|la|bi|ap dung|thuoc|can|huong|chiu|nhan)\b"
-                     r"|nghiêm cấm|bị cấm|cấm|nghiem cam|bi cam)", re.I)
+# a denial: "không"/"chưa"/"chẳng" before what it denies, or a prohibition; "không" inside a fixed phrase
+# ("không gian", "không nơi nương tựa", "cải tạo không giam giữ", "không chỉ … mà còn") denies nothing
+_DENIAL = re.compile(r"\b(?:không|chưa|chẳng|chả|nghiêm cấm|bị cấm|cấm)\b(?!\s+(?:gian|khí|quân|phận|lưu|nơi|giam|ngừng"
+                     r"|chỉ|những|ít|kể|lâu|thời hạn|hạn chế|bao lâu|thể thiếu|lâu sau))", re.I)
+_DENIAL_FOLDED = re.compile(r"\b(?:khong|chua|chang|nghiem cam|bi cam|cam)\b(?!\s+(?:gian|khi|quan|phan|luu|noi|giam"
+                            r"|ngung|chi|nhung|it|ke|lau|thoi han|han che))", re.I)
+
+
 _NUMBER = re.compile(r"\d[\d.,]*%?")
 
 
 def _denies(text: str) -> bool:
-    return bool(_DENIAL.search(normalize_text(text)))
+    t = normalize_text(text)
+    if "hàng không" in t.lower():
+        t = re.sub(r"(?i)hàng không", " ", t)
+    return bool((_DENIAL if fold(t) != t else _DENIAL_FOLDED).search(t))
 
 
 # words of which a statement holds one at a time: a claim saying one where the evidence says another is denied
-_EXCLUSIVE = [set(x.split()) for x in ("sáng trưa chiều tối đêm", "tăng giảm", "trước sau", "cao thấp", "lớn nhỏ",
-                                        "nam nữ", "thắng thua", "đông tây nam bắc", "nhiều ít", "sớm muộn",
-                                        "tối_thiểu tối_đa", "trên dưới", "đầu cuối")]
+_EXCLUSIVE = [{fold(w) for w in x.split()} for x in (
+    "sáng trưa chiều tối đêm", "tăng giảm", "trước sau", "cao thấp", "lớn nhỏ", "nam nữ", "thắng thua",
+    "đông tây bắc", "sớm muộn", "tối_thiểu tối_đa", "đầu cuối", "miễn mất thu", "cho_phép cấm", "bắt_buộc tự_nguyện",
+    "một hai ba bốn sáu bảy tám chín mười", "thứ_nhất thứ_hai thứ_ba", "trực_tuyến trực_tiếp", "công_khai bí_mật")]
 
 
 def _contrasts(claim: str, evidence: str) -> bool:
-    c, e = set(syllables(claim)), set(syllables(evidence))
+    """The claim says one of a set of exclusive words ("chiều", "hai lần", "mất phí") where the evidence says
+    another ("sáng", "một lần", "miễn phí")."""
+    def words(t: str) -> set[str]:
+        s = [fold(x) for x in syllables(t)]
+        return set(s) | {a + "_" + b for a, b in zip(s, s[1:])}
+    c, e = words(claim), words(evidence)
     return any((c & g) - e and (e & g) - c for g in _EXCLUSIVE)
 
 
-def verdict(claim: str, evidence: str, context: str = "", min_coverage: float = 0.6) -> tuple[str, str]:
+def weighted_coverage(question: str, text: str, pool: list[str]) -> float:
+    """Share of the question's content words found in the text, each weighted by its rarity in `pool` (the
+    retrieved sentences): "khuyết tật" missing counts more than "sinh viên" missing."""
+    q = [fold(t) for t in content_terms(question) if t not in QUESTION_WORDS]
+    if not q:
+        return 0.0
+    sets = [{fold(x) for x in syllables(p)} for p in pool] or [set()]
+    w = {t: math.log(1 + len(sets) / (1 + sum(t in s for s in sets))) for t in q}
+    have = {fold(x) for x in syllables(text)}
+    return sum(w[t] for t in q if t in have) / max(sum(w.values()), 1e-9)
+
+
+def verdict(claim: str, evidence: str, context: str = "", pool: list[str] = (), min_coverage: float = 0.6
+            ) -> tuple[str, str]:
     """The verdict the evidence supports, by rules, and why.  Unclear unless the evidence (with its `context`:
     the article title it is under) covers most of the claim's content words; "Không" when exactly one of them is
     a denial, when the claim's figures are not the evidence's, or when it says "chiều" where the evidence says
     "sáng"; otherwise "Có"."""
-    cov = coverage(claim, evidence + " " + context)
+    # what must be covered: the claim without its figures and exclusive words (those are checked, not matched)
+    seen = evidence + " " + context
+    said = {fold(x) for x in syllables(seen)}
+    core = " ".join(w for w in _NUMBER.sub(" ", claim).split()
+                    if not any(fold(w.lower()) in g and (said & g) - {fold(w.lower())} for g in _EXCLUSIVE))
+    cov = min(coverage(core, seen), weighted_coverage(core, seen, list(pool) or [evidence]))
     if cov < min_coverage:
         return UNCLEAR, f"coverage {cov:.2f}"
     nums_c = {n.rstrip(".,") for n in _NUMBER.findall(claim)}
-    nums_e = {n.rstrip(".,") for n in _NUMBER.findall(evidence)}
+    nums_e = {n.rstrip(".,") for n in _NUMBER.findall(evidence + " " + context)}
     if nums_c - nums_e and nums_e:
         return NO, "figures differ"
     if _contrasts(claim, evidence):
@@ -243,15 +350,17 @@ def compose_yesno(q: Question, hits: list[Hit], lib: Library, embedder=None, dep
     if not ranked:
         return Composed("", [])
 
-    def context(h: Hit, a: int) -> str:
-        units = lib.units(h.doc_id)
-        i = unit_at(units, a)
-        return " ".join(units[i].path[-1:]) if i is not None else ""
+    pool = [r[1][3] for r in ranked_sentences(probe, hits, None)]
 
-    score, (_, a, b, text, h) = max(ranked, key=lambda r: coverage(claim, r[1][3] + " " + context(r[1][4], r[1][1])))
+    def context(h: Hit, a: int) -> str:
+        i = unit_at(lib.units(h.doc_id), a)
+        return lib.context(h.doc_id, i) if i is not None else ""
+
+    score, (_, a, b, text, h) = max(ranked, key=lambda r: weighted_coverage(
+        claim, r[1][3] + " " + context(r[1][4], r[1][1]), pool))
     a, text = in_context(h, a, b, text, 0)
     p = Passage(1, h, text, a, b, score)
-    v, why = verdict(claim, text, context(h, a))
+    v, why = verdict(claim, text, context(h, a), pool)
     return Composed(f"{v} {quote(p)}", [p], verdict=v, basis=why)
 
 
@@ -268,10 +377,14 @@ def _tfidf(texts: list[str]) -> np.ndarray:
     return m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-9)
 
 
-def key_units(units: list[Unit], k: int = 5, damping: float = 0.85, diversity: float = 0.3) -> list[Unit]:
-    """The k most central units of a document (TextRank over tf-idf cosine similarity), picked with maximal
+def key_units(units: list[Unit], k: int = 5, damping: float = 0.85, diversity: float = 0.3,
+              lead: float = 0.5) -> list[Unit]:
+    """The k most central units of a document (TextRank over tf-idf cosine similarity, plus `lead` for the
+    sentence that opens a paragraph of several: where writers state a paragraph's point), picked with maximal
     marginal relevance so two sentences saying the same thing are not both kept; returned in document order."""
     cand = [u for u in units if u.kind != "heading" and len(syllables(u.text)) >= 6]
+    sizes = collections.Counter(u.para for u in cand)
+    first = {u.para: u for u in reversed(cand)}
     if len(cand) <= k:
         return cand
     v = _tfidf([u.text for u in cand])
@@ -281,7 +394,7 @@ def key_units(units: list[Unit], k: int = 5, damping: float = 0.85, diversity: f
     rank = np.full(len(cand), 1 / len(cand))
     for _ in range(50):
         rank = (1 - damping) / len(cand) + damping * w.T @ rank
-    rel = rank / rank.max()
+    rel = rank / rank.max() + lead * np.array([first[u.para] is u and sizes[u.para] > 1 for u in cand])
     chosen: list[int] = []
     while len(chosen) < k:
         red = sim[:, chosen].max(1) if chosen else np.zeros(len(cand))
@@ -297,12 +410,16 @@ def compose_summary(q: Question, lib: Library, hits: list[Hit], k: int = 5) -> C
     doc_id = named[0] if named else (hits[0].doc_id if hits else None)
     if doc_id is None:
         return Composed("", [])
+    text = lib.text(doc_id)
+    if not named and (coverage(q.focus, text) < 0.6 or any(n not in text for n in _NUMBER.findall(q.focus))):
+        # a document about something else came first: the one asked for is not in the collection
+        return Composed("", [], basis=f"top document covers {coverage(q.focus, text):.2f} of the request")
     keys = key_units(lib.units(doc_id), k)
     info = lib.info(doc_id)
     ps = [unit_passage(i + 1, doc_id, u, info, 1.0, hits) for i, u in enumerate(keys)]
     name = info.get("title") or Path(info.get("source", "")).name
     lead = f"Các ý chính của {name}:" if name else "Các ý chính:"
-    return Composed("\n".join([lead] + [f"- {quote(p)}" for p in ps]), ps, basis="textrank")
+    return Composed("\n".join([lead] + [bullet(p) for p in ps]), ps, basis="textrank")
 
 
 # -- comparison --------------------------------------------------------------------------------------------
@@ -317,17 +434,25 @@ def full_sides(sides: list[str]) -> list[str]:
     return [a, " ".join(aw[:j] + b.split())] if j > 0 else sides
 
 
-def compose_comparison(q: Question, search, embedder=None, per_side: int = 2,
+def compose_comparison(q: Question, search, lib: Library, embedder=None, per_side: int = 2,
                        margin: float = PROMPT_MARGIN) -> Composed:
-    """For each side, the sentences that are about it (most of its words present), best first; grouped by
-    side.  A side the documents say nothing about is named as such."""
+    """For each side, the sentences that are about it (most of its words present, with what they are read with:
+    a table row with its header), best first; grouped by side.  Refused when a side is not found."""
     groups, passages, missing = [], [], []
     sides = full_sides(q.sides)
     for side in sides:
         hits = search(side)
         own = " ".join(t for t in content_terms(side) if all(t not in content_terms(o) for o in sides if o != side))
-        ranked = [r for r in ranked_sentences(side, hits, embedder)
-                  if coverage(side, r[1][3]) >= 0.6 and (not own or coverage(own, r[1][3]) >= 0.5)]
+
+        def seen(r) -> str:
+            i = unit_at(lib.units(r[1][4].doc_id), r[1][1])
+            return r[1][3] + " " + (lib.context(r[1][4].doc_id, i) if i is not None else "")
+
+        def kind(r) -> str:
+            i = unit_at(lib.units(r[1][4].doc_id), r[1][1])
+            return lib.units(r[1][4].doc_id)[i].kind if i is not None else ""
+        ranked = [r for r in ranked_sentences(side, hits, embedder) if kind(r) != "heading"
+                  and coverage(side, seen(r)) >= 0.6 and (not own or coverage(own, r[1][3]) >= 0.6)]
         picked = [r for r in ranked[:per_side] if r[0] >= ranked[0][0] - margin] if ranked else []
         if not picked:
             missing.append(side)
@@ -336,9 +461,9 @@ def compose_comparison(q: Question, search, embedder=None, per_side: int = 2,
         for score, (_, a, b, text, h) in sorted(picked, key=lambda r: (r[1][4].doc_id, r[1][1])):
             p = Passage(len(passages) + 1, h, text, a, b, score)
             passages.append(p)
-            lines.append(f"- {quote(p)}")
+            lines.append(bullet(p))
         groups.append("\n".join(lines))
-    if not passages:
-        return Composed("", [])
-    groups += [f"{s}: tài liệu không nói đến." for s in missing]
+    if missing:
+        # half a comparison is no comparison: the documents say nothing about one side
+        return Composed("", [], basis="side not found: " + "; ".join(missing))
     return Composed("\n".join(groups), passages, basis="sides")

@@ -127,9 +127,13 @@ _LIST_NOUN = re.compile(r"^(\w+ ){0,3}(dieu kien|ho so|giay to|nhiem vu|quyen|ng
 _YESNO_END = re.compile(r"\b(khong|chua|chang|phai khong|dung khong|dung chu|phai chu|hay khong|co dung khong"
                         r"|co phai khong|duoc khong|khong nhi)\s*[?.!]*\s*$")
 _YESNO_START = re.compile(r"^(co phai|phai chang|liet|co dung la|co that la)\b")
-_WH = re.compile(r"\b(gi|nao|ai|dau|bao nhieu|bao gio|may|sao|the nao|ra sao|khi nao|luc nao|vi sao|tai sao)\b")
-_ARTICLE_ASK = re.compile(r"^(noi dung( cua)?|theo)?\s*$|\b(quy dinh|noi|neu|de cap|ghi|viet|trinh bay|noi dung)\b"
-                          r"( (ve|cu the|nhung))?( (gi|nhung gi|the nao|ra sao|cai gi|nhu the nao))?\s*$")
+# question words, on the text as typed: folded, "đầu" and "đâu" would be the same word
+_WH = re.compile(r"\b(gì|nào|ai|đâu|bao nhiêu|bao giờ|mấy|sao|thế nào|ra sao|khi nào|lúc nào|vì sao|tại sao)\b")
+_WH_FOLDED = re.compile(r"\b(gi|nao|ai|bao nhieu|bao gio|the nao|ra sao|khi nao|luc nao|vi sao|tai sao)\b")
+# "Điều 5 quy định gì", "nội dung Điều 8", "Điều 12 nói về vấn đề gì": asks for the article itself, not a fact in it
+_ARTICLE_ASK = re.compile(r"^(noi dung( cua)?|theo|xem|cho (toi )?xem)?\s*$|\b(quy dinh|noi|neu|de cap|ghi|viet|trinh bay"
+                          r"|noi dung|ban ve|huong dan|gom)\b")
+_SPECIFIC = re.compile(r"\b(bao nhieu|ai|khi nao|o dau|bao gio|may|vi sao|tai sao|co duoc|co phai)\b")
 
 
 def _strip_refs(folded: str) -> str:
@@ -138,23 +142,32 @@ def _strip_refs(folded: str) -> str:
     return " ".join(s.split())
 
 
-def question_type(folded: str, articles: list[ArticleRef], rest: str) -> str:
-    """The type from cues, most specific first.  `rest` is the question without its references."""
+def _asks_wh(accented: str) -> bool:
+    """A question word before the closing "không?": "có phải … ở đâu không" asks where, not yes or no."""
+    f = fold(accented)
+    m = _YESNO_END.search(f)
+    head = accented[:m.start()] if m else accented
+    return bool((_WH if f != accented else _WH_FOLDED).search(head))
+
+
+def question_type(folded: str, articles: list[ArticleRef], rest: str, accented: str = "") -> str:
+    """The type from cues, most specific first.  `rest` is the question without its references; `accented` the
+    question as typed, lowercased (question words are told apart on it when it has diacritics)."""
     q = folded.strip()
     if _SUMMARY.search(q):
         return "summary"
     if _COMPARE.search(q):
         return "comparison"
-    if articles and _ARTICLE_ASK.search(rest.strip(" ?.")):
+    if articles and _ARTICLE_ASK.search(rest.strip(" ?.")) and not _SPECIFIC.search(rest):
         return "article"
     if _PROCEDURE.search(q):
         return "procedure"
-    if (_YESNO_END.search(q) or _YESNO_START.search(q)) and not _WH.search(_YESNO_END.sub("", q)):
+    if (_YESNO_END.search(q) or _YESNO_START.search(q)) and not _asks_wh(accented or q):
         return "yesno"
     if _LIST.search(q):
         return "list"
     if _DEFINITION.search(q.rstrip()):
-        return "list" if _LIST_NOUN.search(q) else "definition"
+        return "list" if _LIST_NOUN.search(q) or re.match(r"(nhung|cac) ", q) else "definition"
     if articles and len(rest.strip(" ?.").split()) <= 3:
         return "article"  # "Điều 14?", "cho tôi xem điều 14"
     return "factoid"
@@ -189,7 +202,7 @@ def understand(text: str) -> Question:
     articles = article_refs(folded)
     docs = document_refs(folded)
     rest = _strip_refs(folded)
-    kind = question_type(folded, articles, rest)
+    kind = question_type(folded, articles, rest, norm.lower())
     sides = comparison_sides(norm) if kind == "comparison" else []
     return Question(norm, kind, is_unaccented(norm), articles, docs, sides, focus=_focus(norm, kind))
 
@@ -205,15 +218,35 @@ def claim_of(question: str) -> str:
     return _LEAD.sub("", _PARTICLE.sub("", question.strip())).strip() or question
 
 
-_FOCUS_DROP = re.compile(r"(?i)\b(hãy |cho (tôi|biết) )?(tóm tắt|tom tat|nội dung chính( của)?|noi dung chinh( cua)?"
-                         r"|những ý chính( của)?|các ý chính( của)?)\b")
+# words that say what kind of answer is wanted, not what it is about (folded, matched on the folded question;
+# folding keeps offsets, so the cut applies to the question as typed)
+_ASK_WORDS = {
+    "summary": r"(hay |cho (toi|biet) )?(tom tat|tom luoc|khai quat|tong quan|noi dung chinh|noi dung co ban|noi dung"
+               r"|nhung y chinh|cac y chinh|y chinh)( cua| ve)?|(bai viet|bai bao|van ban|tai lieu|bai)( ve| noi ve)?"
+               r"|la gi|the nao|ra sao|\?",
+    "list": r"(bao gom |gom )?nhung gi|(bao gom|gom) (nhung )?(gi|ai)|la gi|nhu the nao|the nao|ra sao|liet ke|ke ten"
+            r"|\bnao\b|\bgi\b|\?",
+    "definition": r"(co )?(nghia )?la gi|duoc hieu (la|nhu the nao|the nao)|duoc dinh nghia (la gi|the nao)|dinh nghia"
+                  r"|khai niem|the nao la|\?",
+}
+_ASK_WORDS["procedure"] = _ASK_WORDS["list"] + r"|lam (the nao|sao) de|phai lam gi|can lam gi|tien hanh|dien ra"
+
+
+def _without(text: str, pattern: str) -> str:
+    f = fold(text.lower())
+    keep = [True] * len(text)
+    for m in re.finditer(rf"\b(?:{pattern})", f):
+        keep[m.start():m.end()] = [False] * (m.end() - m.start())
+    return " ".join("".join(c if k else " " for c, k in zip(text, keep)).split()).strip(" ?.,")
 
 
 def _focus(text: str, kind: str) -> str:
-    """What retrieval and ranking look for: a summary request without "tóm tắt nội dung chính của" (those words
-    are in no key sentence), a yes/no question as the statement it asks about; other types keep the question."""
+    """What retrieval and ranking look for: the question without the words that only say what kind of answer is
+    wanted ("tóm tắt nội dung chính của", "gồm những gì", "là gì"), a yes/no question as the statement it asks
+    about; factoid and other questions whole."""
     if kind == "yesno":
         return claim_of(text)
-    if kind != "summary":
+    if kind not in _ASK_WORDS:
         return text
-    return " ".join(_FOCUS_DROP.sub(" ", text).split()).strip(" ?.") or text
+    out = _without(text, _ASK_WORDS[kind])
+    return out or text

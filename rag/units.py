@@ -18,7 +18,7 @@ _ARTICLE = re.compile(r"^\s*(?:Điều|ĐIỀU)\s+(\d+)", re.I)
 _CHAPTER = re.compile(r"^\s*(?:Chương|CHƯƠNG|Phần|PHẦN|Mục|MỤC)\s+[\dIVXLC]+", re.I)
 _CLAUSE = re.compile(r"^\s*(\d{1,2})[.)]\s+\S")
 _POINT = re.compile(r"^\s*([a-zđ])\)\s+\S")
-_ITEM = re.compile(r"^\s*(?:[-+•*–]|\(?\d{1,2}\)|Bước\s+\d+[.:])\s*\S", re.I)
+_ITEM = re.compile(r"^\s*(?:[-+•*–]|\(?\d{1,2}[.)]|Bước\s+\d+[.:])\s*\S", re.I)
 _ROW = re.compile(r"\|.*\||\t.*\t")
 
 
@@ -144,6 +144,21 @@ class Library:
         while len(self._units) > self._keep:
             self._units.popitem(last=False)
         return us
+
+    def context(self, doc_id: str, i: int) -> str:
+        """What a unit is read with: the heading it is under, the lead-in of the list it belongs to, the header
+        row of its table ("Giỏi | 3,2 | 110%" means little without "Loại | Điểm | Mức học bổng")."""
+        units = self.units(doc_id)
+        u = units[i]
+        out = list(u.path[-1:])
+        j = i
+        while j > 0 and units[j - 1].kind == u.kind and u.kind in ("row", "point", "item"):
+            j -= 1
+        if u.kind == "row" and j < i:
+            out.append(units[j].text)
+        elif u.kind in ("point", "item") and j > 0 and units[j - 1].lead_in:
+            out.append(units[j - 1].text)
+        return " ".join(out)
 
     def info(self, doc_id: str) -> dict:
         return next((d for d in self.coll.documents() if d["doc_id"] == doc_id), {"source": "", "title": ""})

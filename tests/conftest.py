@@ -75,12 +75,13 @@ def home(tmp_path) -> Path:
 
 
 def run_cli(*args: str, home: Path | None = None, env: dict | None = None, check: bool = True,
-            cwd: Path | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
+            cwd: Path | None = None, timeout: float = 600, input: str | None = None) -> subprocess.CompletedProcess:
     e = dict(os.environ)
     if home is not None:
         e["HOIDAP_HOME"] = str(home)
     e.update(env or {})
-    p = subprocess.run([*HOIDAP, *args], capture_output=True, text=True, env=e, cwd=cwd or ROOT, timeout=timeout)
+    p = subprocess.run([*HOIDAP, *args], capture_output=True, text=True, env=e, cwd=cwd or ROOT, timeout=timeout,
+                       input=input)
     if check and p.returncode != 0:
         raise AssertionError(f"hoidap {' '.join(args)} exited {p.returncode}\nstdout: {p.stdout}\nstderr: {p.stderr}")
     return p

@@ -1,0 +1,186 @@
+"""Answers shaped by the question's type, through the CLI as a user runs it, over documents made here: a
+regulation with chapters, articles, clauses, points and a table, and a short news text.  Every quote must be a
+whole unit of its source whose offsets slice the source exactly."""
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import cli_json, run_cli
+
+REGULATION = """QUY CHẾ THỬ NGHIỆM VỀ THƯ VIỆN
+Số: 77/QĐ-TV
+
+Chương I
+QUY ĐỊNH CHUNG
+
+Điều 1. Phạm vi áp dụng
+Quy chế này áp dụng đối với bạn đọc của thư viện tỉnh.
+
+Điều 2. Quyền của bạn đọc
+1. Bạn đọc được mượn tối đa 5 cuốn sách mỗi lần.
+2. Bạn đọc được gia hạn mượn sách một lần, thêm 7 ngày.
+3. Bạn đọc được sử dụng phòng đọc miễn phí.
+
+Điều 3. Các hành vi bị cấm
+Bạn đọc không được thực hiện các hành vi sau đây:
+a) Làm rách, viết, vẽ lên sách;
+b) Mang đồ ăn vào phòng đọc;
+c) Cho người khác mượn thẻ thư viện.
+
+Chương II
+THỦ TỤC
+
+Điều 4. Thủ tục làm thẻ thư viện
+Thủ tục làm thẻ thư viện như sau:
+1. Bạn đọc điền phiếu đăng ký tại quầy thủ thư.
+2. Bạn đọc nộp một ảnh 3x4 và bản sao căn cước.
+3. Thủ thư in thẻ và giao cho bạn đọc sau 2 ngày làm việc.
+
+Điều 5. Phí dịch vụ
+| Dịch vụ | Mức phí |
+| Làm thẻ mới | 20.000 đồng |
+| Cấp lại thẻ | 30.000 đồng |
+"""
+
+NEWS = """Lễ hội hoa xuân của thành phố được tổ chức vào sáng 2-2. Đây là lần đầu tiên lễ hội kéo dài suốt 10 ngày. \
+Ban tổ chức cho biết lễ hội thu hút hơn 50.000 lượt khách.
+Chủ tịch thành phố yêu cầu các sở ngành bảo đảm an toàn giao thông trong suốt lễ hội. \
+Ngay sau lễ khai mạc, lực lượng chức năng tăng cường kiểm tra vệ sinh an toàn thực phẩm. \
+Trong đó, đặc biệt chú ý các quầy hàng ăn uống tại khu vực trung tâm.
+Năm nay, lễ hội có thêm khu trưng bày hoa lan và khu trò chơi dân gian cho thiếu nhi.
+"""
+
+
+@pytest.fixture(scope="module")
+def docs_home(tmp_path_factory) -> tuple[Path, dict[str, str]]:
+    d = tmp_path_factory.mktemp("types")
+    (d / "docs").mkdir()
+    texts = {"quy-che-thu-vien.txt": REGULATION, "le-hoi-hoa.txt": NEWS}
+    for name, text in texts.items():
+        (d / "docs" / name).write_text(text, encoding="utf-8")
+    home = d / "data"
+    run_cli("ingest", str(d / "docs"), home=home)
+    return home, texts
+
+
+def ask(home: Path, question: str) -> dict:
+    return cli_json("ask", question, "--llm", "none", home=home)
+
+
+def assert_whole_units(a: dict, texts: dict[str, str]) -> None:
+    """Every quote slices its source exactly and is a whole line or sentence of it (no cut words)."""
+    assert a["citations"], a
+    for c in a["citations"] + a["more"]:
+        src = texts[Path(c["source"]).name]
+        assert src[c["start"]:c["end"]] == c["text"]
+        before, after = src[:c["start"]], src[c["end"]:]
+        assert before == "" or before[-1] in " \n|", c  # starts where a unit starts
+        assert after == "" or after[0] in " \n.;:|", c  # ends where a unit ends
+
+
+def quoted(a: dict) -> list[str]:
+    return [c["text"] for c in a["citations"]]
+
+
+def test_article_lookup_lists_the_articles_clauses_in_order(docs_home):
+    home, texts = docs_home
+    a = ask(home, "Điều 2 quy định gì?")
+    assert a["question_type"] == "article"
+    assert [t[:2] for t in quoted(a)] == ["1.", "2.", "3."]
+    assert "Điều 2. Quyền của bạn đọc" not in quoted(a)  # the content, not the title line
+    assert_whole_units(a, texts)
+
+
+def test_clause_lookup_typed_without_diacritics(docs_home):
+    home, texts = docs_home
+    a = ask(home, "khoan 2 dieu 2 noi gi")
+    assert a["question_type"] == "article"
+    assert quoted(a) == ["2. Bạn đọc được gia hạn mượn sách một lần, thêm 7 ngày."]
+    assert_whole_units(a, texts)
+
+
+def test_list_question_gets_every_point_in_document_order(docs_home):
+    home, texts = docs_home
+    a = ask(home, "Bạn đọc bị cấm những hành vi nào?")
+    assert a["question_type"] == "list"
+    assert [t[:2] for t in quoted(a)] == ["a)", "b)", "c)"]
+    assert_whole_units(a, texts)
+
+
+def test_list_written_as_sentences_is_answered_with_all_of_them(docs_home):
+    home, texts = docs_home
+    a = ask(home, "Chủ tịch thành phố yêu cầu các sở ngành làm những gì?")
+    assert a["question_type"] == "list"
+    assert len(a["citations"]) == 3 and quoted(a)[0].startswith("Chủ tịch thành phố yêu cầu")
+    assert quoted(a)[2].startswith("Trong đó, đặc biệt chú ý")
+    assert_whole_units(a, texts)
+
+
+def test_procedure_gets_the_steps(docs_home):
+    home, texts = docs_home
+    a = ask(home, "Thủ tục làm thẻ thư viện như thế nào?")
+    assert a["question_type"] == "procedure"
+    assert [t[:2] for t in quoted(a)] == ["1.", "2.", "3."]
+    assert_whole_units(a, texts)
+
+
+def test_yes_no_question_starts_with_the_verdict_the_sentence_supports(docs_home):
+    home, texts = docs_home
+    no = ask(home, "Bạn đọc có được mang đồ ăn vào phòng đọc không?")
+    assert no["question_type"] == "yesno" and no["answer"].startswith("Không.") and no["verdict"] == "Không."
+    assert_whole_units(no, texts)
+    yes = ask(home, "Bạn đọc được sử dụng phòng đọc miễn phí phải không?")
+    assert yes["answer"].startswith("Có.")
+    wrong_figure = ask(home, "Bạn đọc được mượn tối đa 10 cuốn sách mỗi lần đúng không?")
+    assert wrong_figure["answer"].startswith("Không.") and "5 cuốn" in wrong_figure["answer"]
+
+
+def test_summary_quotes_key_sentences_in_document_order(docs_home):
+    home, texts = docs_home
+    a = ask(home, "Tóm tắt bài viết về lễ hội hoa xuân")
+    assert a["question_type"] == "summary"
+    starts = [c["start"] for c in a["citations"]]
+    assert 2 <= len(starts) <= 5 and starts == sorted(starts)
+    assert all(Path(c["source"]).name == "le-hoi-hoa.txt" for c in a["citations"])
+    assert_whole_units(a, texts)
+
+
+def test_comparison_groups_sentences_by_side(docs_home):
+    home, texts = docs_home
+    a = ask(home, "So sánh phí làm thẻ mới với phí cấp lại thẻ")
+    assert a["question_type"] == "comparison"
+    first, second = a["answer"].split("\n")[0], a["answer"].split("\n")[2]
+    assert first.endswith(":") and second.endswith(":")
+    assert any("20.000" in t for t in quoted(a)) and any("30.000" in t for t in quoted(a))
+    assert_whole_units(a, texts)
+
+
+@pytest.mark.parametrize("question", [
+    "Điều 40 quy định gì?",
+    "Những loại sách nào được mượn về nhà?",
+    "Các bước đăng ký thi bằng lái xe như thế nào?",
+    "Bạn đọc có được mang thú cưng vào thư viện không?",
+    "Tóm tắt bài viết về giải bóng đá mùa hè",
+    "So sánh xe buýt điện và tàu điện ngầm",
+    "Thẻ tín dụng là gì?",
+])
+def test_unanswerable_question_of_each_type_is_refused(docs_home, question):
+    home, _ = docs_home
+    a = ask(home, question)
+    assert a["refused"], (question, a["answer"])
+    assert a["answer"] in ("Không tìm thấy thông tin này trong tài liệu.", "Tài liệu không nói rõ.")
+
+
+def test_chat_resolves_follow_ups_and_shows_the_standalone_question(docs_home):
+    home, _ = docs_home
+    p = run_cli("chat", "--llm", "none", "--json", home=home,
+                input="Điều 4 quy định gì?\nđiều đó quy định mấy bước?\nthêm\n")
+    turns = [json.loads(line) for line in p.stdout.strip().splitlines()]
+    assert turns[0]["question_type"] == "article"
+    assert turns[1]["question"] == "Điều 4 quy định mấy bước?"
+    assert turns[2] == {"question": "thêm", "more": []}
+    human = run_cli("chat", "--llm", "none", home=home,
+                    input="Quy chế thử nghiệm về thư viện số 77/QĐ-TV áp dụng cho ai?\nCòn Điều 2 thì sao?\n")
+    assert re.search(r"^» .*Điều 2", human.stdout, re.M), human.stdout
