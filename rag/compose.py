@@ -60,10 +60,13 @@ _LIST_KINDS = ("clause", "point", "item", "row")
 
 
 def unit_passage(n: int, doc_id: str, u: Unit, info: dict, score: float = 0.0, hits: list[Hit] = ()) -> Passage:
-    """A unit as a numbered passage; its page is the page of a retrieved chunk that holds it."""
-    page = next((h.page for h in hits if h.doc_id == doc_id and h.start <= u.start < h.end), None)
+    """A unit as a numbered passage; its page, OCR flag and document number are those of a retrieved chunk of
+    the same document (the page only when that chunk holds the unit)."""
+    same = [h for h in hits if h.doc_id == doc_id]
+    page = next((h.page for h in same if h.start <= u.start < h.end), None)
     h = Hit("", doc_id, info.get("source", ""), info.get("title", ""), u.text, "", u.start, u.end, page,
-            u.label, score)
+            " > ".join(u.path), score, label=u.label, ocr=any(x.ocr for x in same),
+            doc_number=next((x.doc_number for x in same if x.doc_number), info.get("number", "")))
     return Passage(n, h, u.text, u.start, u.end, score)
 
 
@@ -228,7 +231,9 @@ def compose_article(q: Question, lib: Library, hits: list[Hit]) -> Composed:
         if body:
             head = next((u for u in units if u.article == ref.article and u.kind == "heading"), None)
             title = head.text.split(".", 1)[1].strip() if head and "." in head.text else ""
-            lead = f"{str(ref)[0].upper()}{str(ref)[1:]}" + (f" ({title})" if title else "") + " quy định:"
+            number = lib.info(doc_id).get("number", "")
+            lead = (f"{str(ref)[0].upper()}{str(ref)[1:]}" + (f" ({title})" if title else "")
+                    + (f" của văn bản số {number}" if number else "") + " quy định:")
             return _enumerate(doc_id, body, lib, hits, 1.0, lead, basis="article")
     return Composed("", [])
 
@@ -337,7 +342,7 @@ def verdict(claim: str, evidence: str, context: str = "", pool: list[str] = (), 
         return NO, "figures differ"
     if _contrasts(claim, evidence):
         return NO, "contrast"
-    return (NO, "negation") if _denies(claim) != _denies(evidence) else (YES, "affirmed")
+    return (NO, "negation") if _denies(claim) != _denies(seen) else (YES, "affirmed")
 
 
 def compose_yesno(q: Question, hits: list[Hit], lib: Library, embedder=None, depth: int = 3) -> Composed:
@@ -359,9 +364,14 @@ def compose_yesno(q: Question, hits: list[Hit], lib: Library, embedder=None, dep
     score, (_, a, b, text, h) = max(ranked, key=lambda r: weighted_coverage(
         claim, r[1][3] + " " + context(r[1][4], r[1][1]), pool))
     a, text = in_context(h, a, b, text, 0)
-    p = Passage(1, h, text, a, b, score)
+    ps = [Passage(1, h, text, a, b, score)]
     v, why = verdict(claim, text, context(h, a), pool)
-    return Composed(f"{v} {quote(p)}", [p], verdict=v, basis=why)
+    i = unit_at(lib.units(h.doc_id), a)
+    lead = lib.lead_in(h.doc_id, i) if i is not None else None
+    if lead is not None and lead.kind != "row" and _denies(lead.text):
+        # "b) Mang đồ ăn vào phòng đọc" is a prohibition only with "không được … sau đây:" before it: quoted too
+        ps = [unit_passage(1, h.doc_id, lead, lib.info(h.doc_id), score, [h]), Passage(2, h, text, a, b, score)]
+    return Composed(f"{v} " + " ".join(quote(p) for p in ps), ps, verdict=v, basis=why)
 
 
 # -- summary -----------------------------------------------------------------------------------------------

@@ -10,16 +10,15 @@ import re
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from ingest.chunk import _heading_level, split_sentences
+from ingest.chunk import _heading_level, logical_lines, split_sentences
 from ingest.normalize import fold, normalize
+from ingest.structure import LegalPath, heading_of
 from rag.rank import without_ellipsis
 
-_ARTICLE = re.compile(r"^\s*(?:Điều|ĐIỀU)\s+(\d+)", re.I)
-_CHAPTER = re.compile(r"^\s*(?:Chương|CHƯƠNG|Phần|PHẦN|Mục|MỤC)\s+[\dIVXLC]+", re.I)
-_CLAUSE = re.compile(r"^\s*(\d{1,2})[.)]\s+\S")
-_POINT = re.compile(r"^\s*([a-zđ])\)\s+\S")
 _ITEM = re.compile(r"^\s*(?:[-+•*–]|\(?\d{1,2}[.)]|Bước\s+\d+[.:])\s*\S", re.I)
-_ROW = re.compile(r"\|.*\||\t.*\t")
+# a table row: cells between bars or tabs, or "Cột: giá trị; Cột: giá trị" (how ingest writes a DOCX/PDF table)
+_ROW = re.compile(r"\|.*\||\t.*\t|^[^:;]{1,60}:\s*[^;]+(?:;\s*[^:;]{1,60}:\s*[^;]+){2,}$")
+_LABEL = re.compile(r"(Điều|Khoản|Điểm) (\w+)")
 
 
 @dataclass(frozen=True)
@@ -28,21 +27,12 @@ class Unit:
     end: int
     text: str  # original[start:end]
     kind: str  # heading | clause | point | item | row | sentence
-    para: int  # index of the line (paragraph) it is on
-    path: tuple[str, ...] = ()  # the headings above it: ("Chương II. …", "Điều 14. …")
+    para: int  # index of the (logical) line it is on
+    path: tuple[str, ...] = ()  # the heading lines above it: ("Chương II", "Điều 14. Quyền khiếu nại …")
+    label: str = ""  # its place in the legal structure (ingest.structure): "Chương II › Điều 14 › Khoản 1"
     article: int | None = None
     clause: int | None = None
     point: str | None = None
-
-    @property
-    def label(self) -> str:
-        """"Chương II › Điều 14 › Khoản 1 › Điểm a": where the unit sits, for citations."""
-        parts = [p.split(".")[0].strip() for p in self.path]
-        if self.clause is not None and self.kind != "heading":
-            parts.append(f"Khoản {self.clause}")
-        if self.point and self.kind == "point":
-            parts.append(f"Điểm {self.point}")
-        return " › ".join(parts)
 
     @property
     def lead_in(self) -> bool:
@@ -55,41 +45,44 @@ def _is_title(line: str) -> bool:
     return bool(letters) and all(c.isupper() for c in letters) and len(line.split()) <= 15
 
 
+def _numbers(label: str) -> tuple[int | None, int | None, str | None]:
+    found = {k: v for k, v in _LABEL.findall(label)}
+    art, clause = (re.match(r"\d+", found.get(k, "")) for k in ("Điều", "Khoản"))
+    return (int(art.group()) if art else None, int(clause.group()) if clause else None, found.get("Điểm"))
+
+
 def document_units(original: str) -> list[Unit]:
-    """Every unit of a document, in order."""
+    """Every unit of a document, in order: lines as the ingest reads them (a hard-wrapped sentence's lines are
+    one), labelled by its legal structure reader; a clause, point, list item, table row or heading is one unit,
+    any other line is split into sentences."""
     n = normalize(original)
     text = n.text
     units: list[Unit] = []
     stack: list[tuple[int, str]] = []
-    article = clause = None
-    point = None
-    pos = 0
-    for para, line in enumerate(text.split("\n")):
-        a0, pos = pos, pos + len(line) + 1
+    legal = LegalPath()
+    for para, (a0, b0) in enumerate(logical_lines(text)):
+        line = text[a0:b0]
         if not line.strip():
             continue
-        level = _heading_level(line)
-        if level is not None:
+        label, legal_heading = legal.feed(line)
+        level = _heading_level(line, legal_heading, stack)
+        if level is not None and (heading_of(line) or not legal_heading):
             stack = [s for s in stack if s[0] < level] + [(level, " ".join(line.strip().lstrip("#").split())[:120])]
-            m = _ARTICLE.match(line)
-            if m or _CHAPTER.match(line):
-                article = int(m.group(1)) if m else None
-                clause = point = None
+        article, clause, point = _numbers(label)
+        if level is not None or _is_title(line):
             kind = "heading"
-        elif _is_title(line):
-            kind = "heading"  # "QUY ĐỊNH CHUNG" under "Chương I": a title, not content
         elif _ROW.search(line):
             kind = "row"
-        elif (m := _CLAUSE.match(line)) and article is not None:
-            clause, point, kind = int(m.group(1)), None, "clause"
-        elif (m := _POINT.match(line)) and article is not None:
-            point, kind = m.group(1), "point"
+        elif article is not None and label.endswith(f"Khoản {clause}") and re.match(r"\s*\d", line):
+            kind = "clause"
+        elif article is not None and point and label.endswith(f"Điểm {point}"):
+            kind = "point"
         elif _ITEM.match(line):
             kind = "item"
         else:
             kind = "sentence"
         path = tuple(s[1] for s in stack)
-        spans = [(a0, a0 + len(line))] if kind != "sentence" else split_sentences(text, a0, a0 + len(line))
+        spans = [(a0, b0)] if kind != "sentence" else split_sentences(text, a0, b0)
         edge = " \t|" if kind == "row" else " \t"  # a table row is quoted without its outer bars
         for a, b in spans:
             while a < b and text[a] in edge:
@@ -100,7 +93,7 @@ def document_units(original: str) -> list[Unit]:
                 continue
             oa, ob = n.span(a, b)
             ob = oa + len(without_ellipsis(original[oa:ob]))
-            units.append(Unit(oa, ob, original[oa:ob], kind, para, path, article, clause, point))
+            units.append(Unit(oa, ob, original[oa:ob], kind, para, path, label, article, clause, point))
     return units
 
 
@@ -118,7 +111,7 @@ def inline_items(u: Unit) -> list[Unit]:
         body = without_ellipsis(piece.strip()).rstrip(".")
         if len(body.split()) >= 2:
             s = u.start + a + lead
-            out.append(Unit(s, s + len(body), body, "item", u.para, u.path, u.article, u.clause, u.point))
+            out.append(Unit(s, s + len(body), body, "item", u.para, u.path, u.label, u.article, u.clause, u.point))
         a = b + 1
     return out if len(out) >= 2 else []
 
@@ -145,20 +138,25 @@ class Library:
             self._units.popitem(last=False)
         return us
 
-    def context(self, doc_id: str, i: int) -> str:
-        """What a unit is read with: the heading it is under, the lead-in of the list it belongs to, the header
-        row of its table ("Giỏi | 3,2 | 110%" means little without "Loại | Điểm | Mức học bổng")."""
+    def lead_in(self, doc_id: str, i: int) -> Unit | None:
+        """The unit a list item, point or table row is read under: the lead-in ending in ":" before its list,
+        or its table's header row."""
         units = self.units(doc_id)
         u = units[i]
-        out = list(u.path[-1:])
+        if u.kind not in ("row", "point", "item"):
+            return None
         j = i
-        while j > 0 and units[j - 1].kind == u.kind and u.kind in ("row", "point", "item"):
+        while j > 0 and units[j - 1].kind == u.kind:
             j -= 1
-        if u.kind == "row" and j < i:
-            out.append(units[j].text)
-        elif u.kind in ("point", "item") and j > 0 and units[j - 1].lead_in:
-            out.append(units[j - 1].text)
-        return " ".join(out)
+        if u.kind == "row":
+            return units[j] if j < i else None
+        return units[j - 1] if j > 0 and units[j - 1].lead_in else None
+
+    def context(self, doc_id: str, i: int) -> str:
+        """What a unit is read with: the heading it is under and its lead-in ("Giỏi | 3,2 | 110%" means little
+        without "Loại | Điểm | Mức học bổng"; "b) Mang đồ ăn" nothing without "không được … sau đây:")."""
+        lead = self.lead_in(doc_id, i)
+        return " ".join(list(self.units(doc_id)[i].path[-1:]) + ([lead.text] if lead else []))
 
     def info(self, doc_id: str) -> dict:
         return next((d for d in self.coll.documents() if d["doc_id"] == doc_id), {"source": "", "title": ""})
@@ -172,7 +170,7 @@ class Library:
         for d in self.coll.documents():
             if d.get("status", "ok") != "ok":
                 continue
-            head = fold(" ".join([d.get("title") or "", d.get("source") or "", d.get("doc_number") or "",
+            head = fold(" ".join([d.get("title") or "", d.get("source") or "", d.get("number") or "",
                                   self.text(d["doc_id"])[:head_chars]]).lower())
             if any(r.pattern().search(head) for r in refs):
                 out.append(d["doc_id"])
