@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import asdict
 from pathlib import Path
 
 from rag.highlight import supporting_spans
@@ -33,9 +34,8 @@ def marked(text: str, spans: list[tuple[int, int]], cls: str = "hd-hl") -> str:
 
 
 def payload(a) -> dict:
-    """An Answer as JSON-able data: what the HTTP API returns and what the UI keeps per turn."""
-    keys = ("n", "doc_id", "source", "title", "text", "start", "end", "score", "page", "heading", "label", "ocr",
-            "doc_number")
+    """An Answer as JSON-able data: what the HTTP API returns and what the UI keeps per turn (citations as
+    dataclasses.asdict, so fields added to rag.answer.Citation flow through)."""
     return {
         "question": a.question,
         "answer": a.answer,
@@ -43,8 +43,11 @@ def payload(a) -> dict:
         "mode": a.mode,
         "notice": a.notice,
         "standalone_question": a.standalone_question,
-        "citations": [{k: getattr(c, k) for k in keys} for c in a.citations],
-        "passages": [{k: getattr(c, k) for k in keys} for c in a.passages],
+        "question_type": a.question_type,
+        "verdict": a.verdict,
+        "citations": [asdict(c) for c in a.citations],
+        "more": [asdict(c) for c in a.more],
+        "passages": [asdict(c) for c in a.passages],
         "timings": {k: v for k, v in a.timings.items() if k != "generated"},
     }
 
