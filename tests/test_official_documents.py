@@ -197,6 +197,9 @@ def test_article_question_retrieves_that_article_of_the_named_document(home):
     a = _ask(home, "Điều 14 quy định gì?")
     assert a["passages"][0]["source"].endswith("quy-che.pdf")
     assert "Điều 14" in a["passages"][0]["label"]
+    # the answer quotes the article's content (its clauses), not its title line
+    assert [c["label"] for c in a["citations"][:3]] == [f"Chương III › Điều 14 › Khoản {k}" for k in (1, 2, 3)]
+    assert "2. " + dm.WRAPPED_SENTENCE in [c["text"] for c in a["citations"]]
     a = _ask(home, "khoan 2 dieu 5 nghi dinh 100 noi gi")
     top = a["passages"][0]
     assert top["source"].endswith("nghi-dinh.txt") and "Điều 5" in top["label"]
