@@ -19,6 +19,7 @@ from typing import Callable
 
 from eval import metrics as M
 from eval.sets import EvalSet, Item
+from rag.service import answer_payload
 
 DEPTH = 50  # chunks retrieved per question before mapping to documents
 RETRIEVERS = ("hybrid", "dense", "bm25")
@@ -318,10 +319,9 @@ def answer_items(comp, collection: str, mode: str, llm: str | None, items: list[
             refused_unans.append(1.0 if a.refused else 0.0)
             row["pass"] = bool(a.refused)
         typed.append(_typed_scores(it, a, sc, row))
-        row.update({"answer": a.answer, "refused": a.refused, "mode": a.mode, "question_type": a.question_type,
-                    "verdict": a.verdict, "type": it.qtype,
-                    "citations": [{"n": c.n, "doc_id": c.doc_id, "start": c.start, "end": c.end, "text": c.text}
-                                  for c in a.citations],
+        p = answer_payload(a)
+        row.update({"answer": p["answer"], "refused": p["refused"], "mode": p["mode"], "question_type": p["question_type"],
+                    "verdict": p["verdict"], "type": it.qtype, "citations": p["citations"],
                     "latency_s": round(lat[-1], 4), "ttft_s": first})
         if progress:
             progress(j)

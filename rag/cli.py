@@ -8,6 +8,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from rag.offline import go_offline
+from rag.settings import choices
 
 go_offline()
 
@@ -37,10 +38,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ask", help="answer one question with cited passages")
     p.add_argument("question")
-    p.add_argument("--llm", choices=["local", "none", "openai"], default=None, help="generator (none = extractive)")
-    p.add_argument("--retriever", choices=["hybrid", "dense", "bm25"], default=None)
+    p.add_argument("--llm", choices=choices("llm"), default=None, help="generator (none = extractive)")
+    p.add_argument("--retriever", choices=choices("retriever"), default=None)
     p.add_argument("--top-k", type=int, default=None, dest="top_k")
-    p.add_argument("--answer-style", choices=["quote", "generated"], default=None, dest="answer_style",
+    p.add_argument("--answer-style", choices=choices("answer_style"), default=None, dest="answer_style",
                    help="quote (default): the cited source sentences verbatim; generated: the model's wording")
     p.add_argument("--openai-base-url", default=None, dest="openai_base_url")
     p.add_argument("--openai-model", default=None, dest="openai_model")
@@ -56,8 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default=None)
     p.add_argument("--port", type=int, default=None)
     p.add_argument("--auth", default=None, help="user:pass required to open the chat")
-    p.add_argument("--llm", choices=["local", "none", "openai"], default=None)
-    p.add_argument("--answer-style", choices=["quote", "generated"], default=None, dest="answer_style")
+    p.add_argument("--llm", choices=choices("llm"), default=None)
+    p.add_argument("--answer-style", choices=choices("answer_style"), default=None, dest="answer_style")
     _common(p)
 
     p = sub.add_parser("docs", help="list or delete documents of a collection")
@@ -202,25 +203,16 @@ def format_answer(a) -> str:
     return "\n".join(out)
 
 
-def answer_payload(a) -> dict:
-    """An answer for machines: citations as dataclasses.asdict (new citation fields flow through), the recognised
-    question type, the yes/no verdict and the items left out by the cap."""
-    return {"answer": a.answer, "refused": a.refused, "question_type": a.question_type, "verdict": a.verdict,
-            "citations": [asdict(c) for c in a.citations], "more": [asdict(c) for c in a.more],
-            "passages": [{k: v for k, v in asdict(c).items() if k not in ("title", "heading")} for c in a.passages],
-            "mode": a.mode, "notice": a.notice, "question": a.standalone_question, "understood": a.understood,
-            "signals": a.signals, "timings": {k: v for k, v in a.timings.items() if k != "generated"}}
-
-
 def cmd_ask(args, comp) -> int:
-    ans = comp.answerer(llm=args.llm)
+    from rag.service import Service, answer_payload
+
+    svc = Service(comp)
     stream = not getattr(args, "json", False) and sys.stdout.isatty()
-    a = ans.ask(args.question, on_token=(lambda t: print(t, end="", flush=True)) if stream else None)
+    a = svc.ask(args.question, on_token=(lambda t: print(t, end="", flush=True)) if stream else None)
     if stream:
         print("\r\033[K", end="")
     if getattr(args, "json", False):
-        d = answer_payload(a)
-        print(json.dumps(d, ensure_ascii=False))
+        print(json.dumps(answer_payload(a), ensure_ascii=False, default=str))
     else:
         print(format_answer(a))
     return 0
@@ -233,6 +225,8 @@ def cmd_chat(args, comp) -> int:
     """Questions from stdin, one per line; each answer printed (or one JSON object per line with --json) with
     the standalone question a follow-up was resolved to.  "thêm" lists the items the last answer left out."""
     from llama_index.core.base.llms.types import ChatMessage
+
+    from rag.service import answer_payload
 
     ans = comp.answerer(llm=args.llm)
     as_json = getattr(args, "json", False)
@@ -269,20 +263,23 @@ def cmd_serve(args, comp) -> int:
 
 
 def cmd_docs(args, comp) -> int:
-    coll = comp.collection()
+    from rag.service import Service
+
+    svc = Service(comp)
+    name = comp.settings.collection
     if args.docs_cmd == "list":
-        docs = coll.documents()
+        docs = svc.documents(name)
         human = "\n".join(f"{d['doc_id']}  {d['chunks']:>4} chunks  {d['status']:<7} {d['source']}"
                            + (f"\n              {d['number']}: {d['title']}" if d.get("number") else "") for d in docs)
-        _out(args, docs, human or f"collection '{coll.name}' has no documents")
+        _out(args, docs, human or f"collection '{name}' has no documents")
         return 0
     deleted, missing = [], []
     for ref in args.docs:
-        ids = coll.find_documents(ref)
+        ids = svc.find_documents(name, ref)
         if not ids:
             missing.append(ref)
         for i in ids:
-            coll.delete_document(i)
+            svc.delete_document(name, i)
             deleted.append(i)
     _out(args, {"deleted": deleted, "not_found": missing},
          f"deleted {len(deleted)} document(s)" + (f"; not found: {', '.join(missing)}" if missing else ""))
@@ -290,12 +287,19 @@ def cmd_docs(args, comp) -> int:
 
 
 def cmd_collections(args, comp) -> int:
+    from rag.service import NotFound, Service
+
+    svc = Service(comp)
     if args.coll_cmd == "list":
-        cs = comp.store.collections()
+        cs = svc.collections()
         human = "\n".join(f"{c['name']:<20} {c['documents']:>5} docs {c['chunks']:>7} chunks  {c['embed_model']}" for c in cs)
         _out(args, cs, human or "no collections yet")
         return 0
-    ok = comp.store.delete_collection(args.name)
+    try:
+        svc.delete_collection(args.name)
+        ok = True
+    except NotFound:
+        ok = False
     _out(args, {"deleted": ok, "name": args.name}, f"deleted collection '{args.name}'" if ok else f"no collection '{args.name}'")
     return 0 if ok else 1
 

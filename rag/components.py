@@ -29,12 +29,14 @@ class Components:
     def collection(self, name: str | None = None, create: bool = True):
         return self.store.collection(name or self.settings.collection, self.embedder.model_id, create=create)
 
-    def retriever(self, collection: str | None = None, mode: str | None = None):
+    def retriever(self, collection: str | None = None, mode: str | None = None, settings: Settings | None = None,
+                  create: bool = True):
+        """`settings`: one request's settings (the store, embedder and reranker stay the shared ones)."""
         from rag.retrieve import Retriever
 
-        s = self.settings
-        return Retriever(self.collection(collection), self.embedder, mode or s.retriever, s.top_k, s.dense_weight,
-                         s.fusion, s.candidates, reranker=self.reranker)
+        s = settings or self.settings
+        return Retriever(self.collection(collection or s.collection, create=create), self.embedder,
+                         mode or s.retriever, s.top_k, s.dense_weight, s.fusion, s.candidates, reranker=self.reranker)
 
     @cached_property
     def reranker(self):
@@ -42,16 +44,18 @@ class Components:
 
         return make_reranker(self.settings.reranker)
 
-    def llm(self, kind: str | None = None):
-        kind = kind or self.settings.llm
+    def llm(self, kind: str | None = None, settings: Settings | None = None):
+        s = settings or self.settings
+        kind = kind or s.llm
+        # one generator per configuration: a request naming another OpenAI URL gets its own client
+        key = (kind, s.openai_base_url, s.openai_model, s.openai_api_key) if kind == "openai" else (kind,)
         with self._lock:
             cache = self.__dict__.setdefault("_llms", {})
-            if kind not in cache:
-                cache[kind] = self._make_llm(kind)
-            return cache[kind]
+            if key not in cache:
+                cache[key] = self._make_llm(kind, s)
+            return cache[key]
 
-    def _make_llm(self, kind: str):
-        s = self.settings
+    def _make_llm(self, kind: str, s: Settings):
         if kind == "none":
             return None
         if kind == "openai":
@@ -66,10 +70,11 @@ class Components:
         return LocalLLM(model_path=str(path), threads=s.llm_threads, n_ctx=s.llm_ctx, max_tokens=s.max_tokens,
                         name="qwen2.5-coder-1.5b-instruct-q4_k_m")
 
-    def answerer(self, collection: str | None = None, llm: str | None = None, mode: str | None = None):
+    def answerer(self, collection: str | None = None, llm: str | None = None, mode: str | None = None,
+                 settings: Settings | None = None, create: bool = True):
         from rag.answer import Answerer
 
-        s = self.settings
-        return Answerer(self.retriever(collection, mode), self.llm(llm), context_passages=s.context_passages,
+        s = settings or self.settings
+        return Answerer(self.retriever(collection, mode, s, create), self.llm(llm, s), context_passages=s.context_passages,
                         max_tokens=s.max_tokens, answerable_threshold=s.answerable_threshold,
                         guardrails=s.guardrails, answer_style=s.answer_style)

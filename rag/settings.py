@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -35,7 +35,7 @@ class Settings(BaseModel):
     max_tokens: int = 192
     openai_base_url: str = "http://127.0.0.1:11434/v1"
     openai_model: str = "qwen2.5:1.5b"
-    openai_api_key: str = ""
+    openai_api_key: str = Field("", repr=False)
     llm_timeout: float = 60.0
     context_passages: int = 3
     guardrails: bool = Field(True, description="false = the bare generator, for measurements only")
@@ -46,8 +46,11 @@ class Settings(BaseModel):
     # serving
     host: str = "127.0.0.1"
     port: int = 7860
-    auth: str | None = Field(None, description="user:pass for the web chat")
-    upload_max_mb: float = 25.0
+    auth: str | None = Field(None, description="user:pass for the web chat", repr=False)
+    api_keys: list[str] = Field([], description="keys accepted by the HTTP API (Authorization: Bearer KEY)",
+                                repr=False)
+    cors_origins: list[str] = Field([], description="origins allowed to call the HTTP API from a browser")
+    upload_max_mb: float = Field(25.0, gt=0)
 
     model_config = {"extra": "forbid"}
 
@@ -58,19 +61,38 @@ class Settings(BaseModel):
     def config_file(self) -> Path:
         return Path(os.environ.get("HOIDAP_CONFIG") or (Path("hoidap.toml") if Path("hoidap.toml").exists() else self.home / "hoidap.toml"))
 
+    def with_changes(self, **changes: Any) -> "Settings":
+        """A validated copy with the given (non-None) values: one request's or one user's settings."""
+        data = {**self.model_dump(), **{k: v for k, v in changes.items() if v is not None}}
+        try:
+            return Settings(**data)
+        except ValidationError as e:
+            raise SettingsError(_invalid(e)) from None
+
     def save(self, **changes: Any) -> "Settings":
-        """Write the given values to the settings file (the UI's settings panel uses this)."""
+        """Validate, then write the given values to the settings file (the UI's settings panel uses this)."""
+        new = self.with_changes(**changes)
         path = self.config_file()
         current = _read_toml(path)
         current.update({k: (str(v) if isinstance(v, Path) else v) for k, v in changes.items() if v is not None})
         path.parent.mkdir(parents=True, exist_ok=True)
         lines = [f"{k} = {_toml_value(v)}" for k, v in current.items()]
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        return self.model_copy(update=changes)
+        return new
 
 
 class SettingsError(Exception):
     pass
+
+
+def choices(name: str) -> tuple[str, ...]:
+    """The allowed values of a Literal setting (for CLI choices and UI radios)."""
+    return get_args(Settings.model_fields[name].annotation)
+
+
+def _invalid(e: ValidationError) -> str:
+    msgs = "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())
+    return f"invalid settings: {msgs}"
 
 
 def _toml_value(v: Any) -> str:
@@ -93,12 +115,15 @@ def _read_toml(path: Path) -> dict:
         raise SettingsError(f"settings file {path} is not valid TOML: {e}") from None
 
 
+LISTS = ("include", "exclude", "api_keys", "cors_origins")
+
+
 def _env() -> dict:
     out = {}
     for name in Settings.model_fields:
         v = os.environ.get("HOIDAP_" + name.upper())
         if v is not None:
-            out[name] = v.split(",") if name in ("include", "exclude") else v
+            out[name] = [x.strip() for x in v.split(",") if x.strip()] if name in LISTS else v
     return out
 
 
@@ -119,5 +144,4 @@ def load_settings(**cli: Any) -> Settings:
     try:
         return Settings(**data)
     except ValidationError as e:
-        msgs = "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())
-        raise SettingsError(f"invalid settings: {msgs}") from None
+        raise SettingsError(_invalid(e)) from None

@@ -161,7 +161,7 @@ def test_chat_resolves_follow_ups_and_shows_the_standalone_question(docs_home):
                 input="Điều 4 quy định gì?\nđiều đó quy định mấy bước?\nthêm\n")
     turns = [json.loads(line) for line in p.stdout.strip().splitlines()]
     assert turns[0]["question_type"] == "article"
-    assert turns[1]["question"] == "Điều 4 quy định mấy bước?"
+    assert turns[1]["standalone_question"] == "Điều 4 quy định mấy bước?"
     assert turns[2] == {"question": "thêm", "more": []}
     human = run_cli("chat", "--llm", "none", home=home,
                     input="Quy chế thử nghiệm về thư viện số 77/QĐ-TV áp dụng cho ai?\nCòn Điều 2 thì sao?\n")

@@ -7,8 +7,6 @@ No retrieval or answering logic lives here: questions go to `rag.answer.Answerer
 from __future__ import annotations
 
 import ipaddress
-import queue
-import threading
 from pathlib import Path
 
 from rag.offline import go_offline
@@ -16,15 +14,21 @@ from rag.offline import go_offline
 go_offline()
 
 import gradio as gr  # noqa: E402
-from llama_index.core.base.llms.types import ChatMessage  # noqa: E402
 
+from ingest.store import StoreError  # noqa: E402
+from rag.service import NotFound, Service, answer_payload  # noqa: E402
+from rag.settings import SettingsError, choices  # noqa: E402
 from ui import render  # noqa: E402
-from ui.uploads import UploadError, collection_dir, store_upload  # noqa: E402
 
-LLM_CHOICES = [("Mô hình cục bộ (đi kèm)", "local"), ("Máy chủ tương thích OpenAI (URL)", "openai"),
-               ("Không dùng (trích câu phù hợp nhất)", "none")]
-STYLE_CHOICES = [("Trích nguyên văn câu nguồn mà mô hình chọn", "quote"), ("Lời của mô hình (đã kiểm chứng)", "generated")]
-MODE_CHOICES = [("Kết hợp (hybrid)", "hybrid"), ("Ngữ nghĩa (dense)", "dense"), ("Từ khóa (BM25)", "bm25")]
+LABELS = {"local": "Mô hình cục bộ (đi kèm)", "openai": "Máy chủ tương thích OpenAI (URL)",
+          "none": "Không dùng (trích câu phù hợp nhất)",
+          "quote": "Trích nguyên văn câu nguồn mà mô hình chọn", "generated": "Lời của mô hình (đã kiểm chứng)",
+          "hybrid": "Kết hợp (hybrid)", "dense": "Ngữ nghĩa (dense)", "bm25": "Từ khóa (BM25)"}
+
+
+def _radio(setting: str) -> list[tuple[str, str]]:
+    """A setting's allowed values (from rag.settings) with their Vietnamese labels."""
+    return [(LABELS.get(v, v), v) for v in choices(setting)]
 DOC_HEADERS = ["Tệp", "Tiêu đề", "Số đoạn", "Trạng thái", "Mã tài liệu"]
 
 CSS = """
@@ -98,29 +102,20 @@ def check_serving(host: str, auth: str | None) -> tuple[str, str] | None:
 
 # -- the app ------------------------------------------------------------------------------------
 
-def _history(turns: list[dict]) -> list[ChatMessage]:
-    out = []
-    for t in turns[-3:]:
-        out.append(ChatMessage(role="user", content=t["question"]))
-        out.append(ChatMessage(role="assistant", content=t["answer"]))
-    return out
-
-
-def build_app(comp, llm: str | None = None) -> gr.Blocks:
-    """The web chat for one Components; `llm` overrides the settings' generator (local/openai/none)."""
-    if llm and llm != comp.settings.llm:
-        comp.settings = comp.settings.model_copy(update={"llm": llm})
-    lock = threading.Lock()  # one ingest/delete at a time
+def build_app(svc, llm: str | None = None) -> gr.Blocks:
+    """The web chat over one Service (or Components); `llm` overrides the settings' generator."""
+    svc = svc if isinstance(svc, Service) else Service(svc)
+    comp = svc.comp
+    if llm and llm != svc.settings.llm:
+        comp.settings = svc.settings.with_changes(llm=llm)
 
     def collections() -> list[str]:
-        names = [c["name"] for c in comp.store.collections()]
-        cur = comp.settings.collection
+        names = svc.collection_names()
+        cur = svc.settings.collection
         return names if cur in names else [cur, *names]
 
-    def ask(question: str, turns: list[dict], collection: str, on_token=None) -> dict:
-        ans = comp.answerer(collection=collection or None, llm=comp.settings.llm, mode=comp.settings.retriever)
-        a = ans.ask(question, history=_history(turns) or None, on_token=on_token)
-        return render.payload(a)
+    def history(turns: list[dict]) -> list[tuple[str, str]]:
+        return [(t["question"], t["answer"]) for t in turns]
 
     # -- chat ---------------------------------------------------------------------------------
     def respond(question, chat, turns, collection):
@@ -132,36 +127,20 @@ def build_app(comp, llm: str | None = None) -> gr.Blocks:
         chat += [{"role": "user", "content": render.esc(question)},
                  {"role": "assistant", "content": "Đang tìm trong tài liệu…"}]
         yield chat, turns, "", gr.skip(), gr.skip(), gr.skip()
-        q: queue.Queue = queue.Queue()
-        box: dict = {}
-
-        def work():
-            try:
-                box["p"] = ask(question, turns, collection, on_token=lambda t: q.put(t))
-            except Exception as e:  # shown in the chat, never a stack trace
-                box["err"] = e
-            q.put(None)
-
-        threading.Thread(target=work, daemon=True).start()
-        text = ""
-        while True:
-            tok = q.get()
-            if tok is None:
-                break
-            text += tok
-            while not q.empty():
-                nxt = q.get_nowait()
-                if nxt is None:
-                    q.put(None)
-                    break
-                text += nxt
-            chat[-1] = {"role": "assistant", "content": render.esc(text) + " ▌"}
-            yield chat, turns, gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        if "err" in box:
-            chat[-1] = {"role": "assistant", "content": f"Lỗi: {render.esc(box['err'])}"}
+        text, answer = "", None
+        try:
+            for piece in svc.ask_stream(question, collection=collection or None, history=history(turns)):
+                if isinstance(piece, str):
+                    text += piece
+                    chat[-1] = {"role": "assistant", "content": render.esc(text) + " ▌"}
+                    yield chat, turns, gr.skip(), gr.skip(), gr.skip(), gr.skip()
+                else:
+                    answer = piece
+        except Exception as e:  # shown in the chat, never a stack trace
+            chat[-1] = {"role": "assistant", "content": f"Lỗi: {render.esc(e)}"}
             yield chat, turns, gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
-        p = box["p"]
+        p = answer_payload(answer)
         turn = len(turns)
         turns.append(p)
         chat[-1] = {"role": "assistant", "content": render.answer_markdown(p, turn)}
@@ -186,18 +165,15 @@ def build_app(comp, llm: str | None = None) -> gr.Blocks:
             c = next(c for c in p["citations" if kind == "cite" else "passages"] if c["n"] == int(n))
         except (AttributeError, ValueError, IndexError, StopIteration, KeyError, TypeError):
             return gr.skip()
-        coll = comp.collection(collection or None)
-        return render.source_html(c["title"], c["source"], coll.document_text(c["doc_id"]), c["start"], c["end"],
-                                  c.get("page"))
+        try:
+            doc = svc.source_span(collection or None, c["doc_id"])["text"]
+        except NotFound:
+            doc = None
+        return render.source_html(c["title"], c["source"], doc, c["start"], c["end"], c.get("page"))
 
     # -- documents ----------------------------------------------------------------------------
     def doc_rows(collection):
-        from ingest.store import StoreError
-
-        try:  # listing a collection that does not exist yet must not create it
-            docs = comp.collection(collection or None, create=False).documents()
-        except StoreError:
-            docs = []
+        docs = svc.documents(collection or None)
         rows = [[render.file_name(d["source"]), d["title"], d["chunks"], d["status"], d["doc_id"]] for d in docs]
         choices = [(f"{render.file_name(d['source'])} ({d['doc_id']})", d["doc_id"]) for d in docs]
         return rows, gr.update(choices=choices, value=None)
@@ -206,50 +182,25 @@ def build_app(comp, llm: str | None = None) -> gr.Blocks:
         rows, dd = doc_rows(collection)
         return rows, dd, gr.update(choices=collections(), value=collection)
 
-    def _ingest(paths, collection, progress, lines):
-        from ingest.pipeline import ingest_paths
-
-        s = comp.settings
-        coll = comp.collection(collection or None)
-
+    def progress_cb(progress):
         def cb(i, n, name):
             if n:
                 progress((i, n), desc=f"Đang lập chỉ mục {name}" if name else "Xong", unit="tệp")
-
-        summary = ingest_paths(paths, coll, comp.embedder, chunk_tokens=s.chunk_tokens, overlap=s.chunk_overlap,
-                               max_bytes=int(max(s.max_file_mb, s.upload_max_mb) * 1e6), progress=cb)
-        for src in summary.added:
-            lines.append(f"✓ {render.file_name(src)}: đã thêm")
-        for src in summary.updated:
-            lines.append(f"✓ {render.file_name(src)}: đã cập nhật")
-        for src in summary.unchanged:
-            lines.append(f"– {render.file_name(src)}: không đổi")
-        for f in summary.failed:
-            lines.append(f"✗ {render.file_name(f['path'])}: {f['error']}")
-        return summary
+        return cb
 
     def upload(files, collection, progress=gr.Progress()):
         files = files or []
         if not files:
             return "Chưa chọn tệp nào.", *refresh_docs(collection)
-        lines, ok = [], []
-        dest = collection_dir(comp.settings.home, collection or comp.settings.collection)
-        for f in files:
-            src = getattr(f, "name", None) or str(f)
-            orig = getattr(f, "orig_name", None) or Path(src).name
+        pairs = [(getattr(f, "name", None) or str(f), getattr(f, "orig_name", None) or Path(getattr(f, "name", None) or str(f)).name)
+                 for f in files]
+        stored, rejected = svc.store_uploads(pairs, collection or None)
+        lines = [f"✗ {render.esc(r['name'])}: {render.esc(r['error'])}" for r in rejected]
+        if stored:
             try:
-                ok.append(store_upload(src, orig, dest, comp.settings.upload_max_mb))
-            except UploadError as e:
-                lines.append(f"✗ {render.esc(orig)}: {e}")
-            except OSError as e:
-                lines.append(f"✗ {render.esc(orig)}: không lưu được ({e.strerror})")
-        if ok:
-            from ingest.store import StoreError
-
-            try:
-                with lock:
-                    s = _ingest(ok, collection, progress, lines)
-                lines.append(f"\n{s.chunks} đoạn được lập chỉ mục trong {s.seconds:.1f} giây.")
+                summary = svc.ingest(stored, collection or None, progress_cb(progress))
+                lines += render.ingest_lines(summary)
+                lines.append(f"\n{summary.chunks} đoạn được lập chỉ mục trong {summary.seconds:.1f} giây.")
             except StoreError as e:
                 lines.append(f"✗ Không lập chỉ mục được: {render.esc(e)}")
         return "\n\n".join(lines), *refresh_docs(collection)
@@ -257,56 +208,43 @@ def build_app(comp, llm: str | None = None) -> gr.Blocks:
     def delete(doc_id, collection):
         if not doc_id:
             return "Chọn một tài liệu để xóa.", *refresh_docs(collection)
-        coll = comp.collection(collection or None)
-        src = next((d["source"] for d in coll.documents() if d["doc_id"] == doc_id), None)
-        with lock:
-            done = coll.delete_document(doc_id)
-        msg = f"Đã xóa {render.file_name(src)}." if done else "Không tìm thấy tài liệu."
-        if done and src:  # an uploaded copy goes too, so re-indexing does not bring it back
-            up = Path(comp.settings.home).resolve() / "uploads"
-            p = Path(src)
-            if up in p.parents and p.is_file():
-                p.unlink()
+        try:
+            d = svc.delete_document(collection or None, doc_id)
+            msg = f"Đã xóa {render.file_name(d['source'])}."
+        except NotFound:
+            msg = "Không tìm thấy tài liệu."
         return msg, *refresh_docs(collection)
 
     def reindex(collection, progress=gr.Progress()):
-        coll = comp.collection(collection or None)
-        paths = [Path(d["source"]) for d in coll.documents()]
-        if not paths:
+        try:
+            summary = svc.reindex(collection or None, progress_cb(progress))
+        except NotFound:
+            summary = None
+        if summary is None:
             return "Bộ tài liệu trống.", *refresh_docs(collection)
-        lines: list[str] = []
-        with lock:
-            s = _ingest(paths, collection, progress, lines)
-        lines.append(f"\nĐã lập chỉ mục lại: {len(s.updated)} cập nhật, {len(s.unchanged)} không đổi, "
-                     f"{len(s.failed)} lỗi.")
+        lines = render.ingest_lines(summary)
+        lines.append(f"\nĐã lập chỉ mục lại: {len(summary.updated)} cập nhật, {len(summary.unchanged)} không đổi, "
+                     f"{len(summary.failed)} lỗi.")
         return "\n\n".join(lines), *refresh_docs(collection)
 
     # -- settings -----------------------------------------------------------------------------
     def save_settings(mode, top_k, llm_kind, url, model, style):
         try:
-            top_k = int(top_k)
-            if not 1 <= top_k <= 50:
-                raise ValueError("top_k phải trong khoảng 1–50")
-            if (mode not in ("hybrid", "dense", "bm25") or llm_kind not in ("local", "openai", "none")
-                    or style not in ("quote", "generated")):
-                raise ValueError("giá trị không hợp lệ")
-            old = comp.settings
-            comp.settings = old.save(retriever=mode, top_k=top_k, llm=llm_kind, openai_base_url=url.strip(),
-                                     openai_model=model.strip(), answer_style=style)
-            if (url.strip(), model.strip()) != (old.openai_base_url, old.openai_model):
-                comp.__dict__.get("_llms", {}).pop("openai", None)  # rebuilt with the new URL next time
-            return f"✓ Đã lưu vào {old.config_file()}."
-        except Exception as e:
+            path = svc.settings.config_file()
+            svc.save_settings(retriever=mode, top_k=int(top_k), llm=llm_kind, openai_base_url=url.strip(),
+                              openai_model=model.strip(), answer_style=style)
+            return f"✓ Đã lưu vào {path}."
+        except (SettingsError, ValueError, OSError) as e:
             return f"✗ Không lưu được: {render.esc(e)}"
 
     def api_ask(question: str, collection: str = "", history: list | None = None) -> dict:
         """Answer one question over the collection's documents: answer, refused, citations, passages."""
-        turns = [{"question": h[0], "answer": h[1]} for h in (history or []) if isinstance(h, (list, tuple))]
-        return ask(question, turns, collection or comp.settings.collection)
+        pairs = [(h[0], h[1]) for h in (history or []) if isinstance(h, (list, tuple)) and len(h) >= 2]
+        return answer_payload(svc.ask(question, collection=collection or None, history=pairs))
 
     def api_documents(collection: str = "") -> list:
         """The documents of a collection."""
-        return comp.collection(collection or None).documents()
+        return svc.documents(collection or None)
 
     s = comp.settings
     with gr.Blocks(title="Hỏi đáp tài liệu", analytics_enabled=False) as app:
@@ -348,10 +286,10 @@ def build_app(comp, llm: str | None = None) -> gr.Blocks:
                     reidx_btn = gr.Button("Lập chỉ mục lại", elem_id="hd-reindex", scale=1)
                     refresh_btn = gr.Button("Làm mới", elem_id="hd-refresh", scale=1)
             with gr.Tab("Cài đặt", id="settings"):
-                mode = gr.Radio(MODE_CHOICES, value=s.retriever, label="Chế độ tìm kiếm", elem_id="hd-mode")
+                mode = gr.Radio(_radio("retriever"), value=s.retriever, label="Chế độ tìm kiếm", elem_id="hd-mode")
                 top_k = gr.Slider(1, 50, value=s.top_k, step=1, label="Số đoạn truy xuất (top_k)", elem_id="hd-topk")
-                llm_kind = gr.Radio(LLM_CHOICES, value=s.llm, label="Bộ sinh câu trả lời", elem_id="hd-llm")
-                style = gr.Radio(STYLE_CHOICES, value=s.answer_style, label="Kiểu câu trả lời", elem_id="hd-style")
+                llm_kind = gr.Radio(_radio("llm"), value=s.llm, label="Bộ sinh câu trả lời", elem_id="hd-llm")
+                style = gr.Radio(_radio("answer_style"), value=s.answer_style, label="Kiểu câu trả lời", elem_id="hd-style")
                 url = gr.Textbox(s.openai_base_url, label="URL máy chủ tương thích OpenAI", elem_id="hd-url")
                 model = gr.Textbox(s.openai_model, label="Tên mô hình (OpenAI)", elem_id="hd-model")
                 save = gr.Button("Lưu cài đặt", variant="primary", elem_id="hd-save")

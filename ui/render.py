@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import asdict
 from pathlib import Path
 
 from rag.highlight import supporting_spans
@@ -33,23 +32,13 @@ def marked(text: str, spans: list[tuple[int, int]], cls: str = "hd-hl") -> str:
     return "".join(out)
 
 
-def payload(a) -> dict:
-    """An Answer as JSON-able data: what the HTTP API returns and what the UI keeps per turn (citations as
-    dataclasses.asdict, so fields added to rag.answer.Citation flow through)."""
-    return {
-        "question": a.question,
-        "answer": a.answer,
-        "refused": a.refused,
-        "mode": a.mode,
-        "notice": a.notice,
-        "standalone_question": a.standalone_question,
-        "question_type": a.question_type,
-        "verdict": a.verdict,
-        "citations": [asdict(c) for c in a.citations],
-        "more": [asdict(c) for c in a.more],
-        "passages": [asdict(c) for c in a.passages],
-        "timings": {k: v for k, v in a.timings.items() if k != "generated"},
-    }
+def ingest_lines(summary) -> list[str]:
+    """One line per file of an ingest summary, for the Documents tab."""
+    lines = [f"✓ {file_name(src)}: đã thêm" for src in summary.added]
+    lines += [f"✓ {file_name(src)}: đã cập nhật" for src in summary.updated]
+    lines += [f"– {file_name(src)}: không đổi" for src in summary.unchanged]
+    lines += [f"✗ {file_name(f['path'])}: {f['error']}" for f in summary.failed]
+    return lines
 
 
 def _tooltip(c: dict) -> str:

@@ -1,0 +1,265 @@
+"""Every operation a user can do, in one place: the CLI, the web chat and the HTTP API are thin layers over it.
+
+Settings are per request: `Service.settings` holds the defaults (the settings file, env, flags) and
+`Service.options(**changes)` gives a validated copy for one request or one chat session; nothing shared is
+mutated by a request.  An answer leaves the service as `answer_payload(answer)`, the one answer schema
+(docs/api.md), built from the dataclasses so new citation fields flow through.
+"""
+from __future__ import annotations
+
+import queue
+import threading
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+from rag.settings import Settings, SettingsError
+from rag.uploads import UploadError, collection_dir, store_upload
+
+# settings a request or a chat session may change for itself (the rest is the server's)
+PER_REQUEST = ("retriever", "top_k", "llm", "answer_style", "dense_weight", "fusion", "context_passages",
+               "openai_base_url", "openai_model")
+
+
+class NotFound(LookupError):
+    """An unknown collection, document or job; the message names it."""
+
+
+def answer_payload(a) -> dict:
+    """The one answer schema (docs/api.md): the Answer dataclass as JSON-able data."""
+    d = asdict(a)
+    d["timings"] = {k: v for k, v in d["timings"].items() if k != "generated"}
+    return d
+
+
+@dataclass
+class Job:
+    """A background ingest (upload or re-index) whose progress a client can poll."""
+
+    kind: str
+    collection: str
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    state: str = "queued"  # queued | running | done | failed
+    done: int = 0
+    total: int = 0
+    current: str = ""
+    rejected: list[dict] = field(default_factory=list)  # uploads refused before indexing: {name, error}
+    summary: dict | None = None
+    error: str = ""
+    created: float = field(default_factory=time.time)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+Progress = Callable[[int, int, str], None]
+
+
+class Service:
+    def __init__(self, comp):
+        self.comp = comp
+        self._ingest_lock = threading.Lock()  # one ingest or delete at a time
+        self._jobs: dict[str, Job] = {}
+
+    # -- settings ----------------------------------------------------------------------------------
+    @property
+    def settings(self) -> Settings:
+        return self.comp.settings
+
+    def options(self, **changes) -> Settings:
+        """One request's settings: the defaults with `changes` (None = keep), validated; SettingsError if not."""
+        unknown = sorted(set(changes) - set(PER_REQUEST))
+        if unknown:
+            raise SettingsError(f"invalid settings: {', '.join(unknown)} cannot be changed per request "
+                                f"(allowed: {', '.join(PER_REQUEST)})")
+        return self.settings.with_changes(**changes)
+
+    def save_settings(self, **changes) -> Settings:
+        """Validate and write to the settings file; they become the defaults of new requests and sessions.
+        The old defaults object is replaced, never changed: requests under way keep theirs."""
+        new = self.settings.save(**changes)
+        self.comp.settings = new
+        return new
+
+    # -- answering ---------------------------------------------------------------------------------
+    def ask(self, question: str, *, collection: str | None = None, history: Sequence[tuple[str, str]] = (),
+            settings: Settings | None = None, on_token: Callable[[str], None] | None = None,
+            create: bool = True):
+        """One answer; `history` is the chat so far as (question, answer) pairs, oldest first.
+        `create=False`: an unknown collection is NotFound instead of a new empty one."""
+        from llama_index.core.base.llms.types import ChatMessage
+
+        s = settings or self.settings
+        name = collection or s.collection
+        if not create and name not in self.collection_names():
+            raise NotFound(f"no collection named '{name}' (collections: {', '.join(self.collection_names()) or 'none'})")
+        msgs = [ChatMessage(role=r, content=c) for q, a in list(history)[-3:] for r, c in (("user", q), ("assistant", a))]
+        answerer = self.comp.answerer(collection=name, settings=s)
+        return answerer.ask(question, history=msgs or None, on_token=on_token)
+
+    def ask_stream(self, question: str, **kw) -> Iterator:
+        """The answer's text as it comes (strings, coalesced), then the Answer itself."""
+        q: queue.Queue = queue.Queue()
+        end = object()
+        box: dict = {}
+
+        def work():
+            try:
+                box["answer"] = self.ask(question, on_token=q.put, **kw)
+            except BaseException as e:  # re-raised in the caller's thread
+                box["error"] = e
+            finally:
+                q.put(end)
+
+        threading.Thread(target=work, daemon=True, name="hoidap-answer").start()
+        while (item := q.get()) is not end:
+            parts = [item]
+            while not q.empty():  # a slow reader gets what piled up as one piece
+                nxt = q.get_nowait()
+                if nxt is end:
+                    q.put(end)
+                    break
+                parts.append(nxt)
+            yield "".join(parts)
+        if "error" in box:
+            raise box["error"]
+        yield box["answer"]
+
+    # -- collections -------------------------------------------------------------------------------
+    def collections(self) -> list[dict]:
+        return self.comp.store.collections()
+
+    def collection_names(self) -> list[str]:
+        return [c["name"] for c in self.collections()]
+
+    def create_collection(self, name: str) -> dict:
+        name = (name or "").strip()
+        if not name or len(name) > 100:
+            raise ValueError("a collection name must have 1 to 100 characters")
+        self.comp.collection(name, create=True)
+        return next(c for c in self.collections() if c["name"] == name)
+
+    def delete_collection(self, name: str) -> None:
+        with self._ingest_lock:
+            if not self.comp.store.delete_collection(name):
+                raise NotFound(f"no collection named '{name}'")
+
+    def _collection(self, name: str | None, create: bool = False):
+        from ingest.store import StoreError
+
+        try:
+            return self.comp.collection(name or self.settings.collection, create=create)
+        except StoreError as e:
+            if "no collection named" in str(e):
+                raise NotFound(str(e)) from None
+            raise
+
+    # -- documents ---------------------------------------------------------------------------------
+    def documents(self, collection: str | None = None) -> list[dict]:
+        """The documents of a collection ([] for a collection that does not exist yet: listing creates none)."""
+        try:
+            return self._collection(collection).documents()
+        except NotFound:
+            return []
+
+    def document(self, collection: str | None, doc_id: str) -> dict:
+        d = next((d for d in self.documents(collection) if d["doc_id"] == doc_id), None)
+        if d is None:
+            raise NotFound(f"no document '{doc_id}' in collection '{collection or self.settings.collection}'")
+        return d
+
+    def find_documents(self, collection: str | None, ref: str) -> list[str]:
+        """Doc ids matching an id, a source path or a file name."""
+        try:
+            return self._collection(collection).find_documents(ref)
+        except NotFound:
+            return []
+
+    def delete_document(self, collection: str | None, doc_id: str) -> dict:
+        """Delete a document; the copy kept from an upload goes too, so re-indexing does not bring it back."""
+        d = self.document(collection, doc_id)
+        with self._ingest_lock:
+            self._collection(collection).delete_document(doc_id)
+        uploads = Path(self.settings.home).resolve() / "uploads"
+        p = Path(d["source"])
+        if uploads in p.parents and p.is_file():
+            p.unlink()
+        return d
+
+    def source_span(self, collection: str | None, doc_id: str, start: int = 0, end: int | None = None) -> dict:
+        """A span of a document's text (a cited passage: `text == document[start:end]`)."""
+        d = self.document(collection, doc_id)
+        text = self._collection(collection).document_text(doc_id) or ""
+        end = len(text) if end is None else end
+        if not 0 <= start <= end <= len(text):
+            raise ValueError(f"span [{start}:{end}] is outside the document ({len(text)} characters)")
+        return {"doc_id": doc_id, "source": d["source"], "title": d["title"], "start": start, "end": end,
+                "length": len(text), "text": text[start:end]}
+
+    def store_uploads(self, files: Sequence[tuple[str | Path, str]], collection: str | None) -> tuple[list[Path], list[dict]]:
+        """Copy uploaded files (temporary path, original name) into the data directory, checked for size and
+        type (the limits shared by the chat and the API); refused ones are returned with the reason."""
+        dest = collection_dir(self.settings.home, collection or self.settings.collection)
+        ok, rejected = [], []
+        for src, name in files:
+            try:
+                ok.append(store_upload(src, name, dest, self.settings.upload_max_mb))
+            except UploadError as e:
+                rejected.append({"name": name, "error": str(e)})
+            except OSError as e:
+                rejected.append({"name": name, "error": f"không lưu được ({e.strerror})"})
+        return ok, rejected
+
+    def ingest(self, paths: list[Path], collection: str | None, progress: Progress | None = None):
+        """Index files into a collection (created if new); returns ingest.pipeline.Summary."""
+        from ingest.pipeline import ingest_paths
+
+        s = self.settings
+        coll = self._collection(collection, create=True)
+        with self._ingest_lock:
+            return ingest_paths(paths, coll, self.comp.embedder, chunk_tokens=s.chunk_tokens, overlap=s.chunk_overlap,
+                                max_bytes=int(max(s.max_file_mb, s.upload_max_mb) * 1e6), progress=progress)
+
+    def reindex(self, collection: str | None, progress: Progress | None = None):
+        """Read every document of a collection again (changed files are re-indexed)."""
+        paths = [Path(d["source"]) for d in self._collection(collection).documents()]
+        return self.ingest(paths, collection, progress) if paths else None
+
+    # -- background jobs ---------------------------------------------------------------------------
+    def start_upload(self, files: Sequence[tuple[str | Path, str]], collection: str | None) -> Job:
+        """Store the uploads now (refusals are known at once), index them in the background."""
+        name = collection or self.settings.collection
+        stored, rejected = self.store_uploads(files, name)
+        job = Job("upload", name, rejected=rejected, total=len(stored))
+        return self._start(job, lambda progress: self.ingest(stored, name, progress) if stored else None)
+
+    def start_reindex(self, collection: str | None) -> Job:
+        name = collection or self.settings.collection
+        self._collection(name)  # NotFound now, not in the job
+        return self._start(Job("reindex", name), lambda progress: self.reindex(name, progress))
+
+    def job(self, job_id: str) -> Job:
+        try:
+            return self._jobs[job_id]
+        except KeyError:
+            raise NotFound(f"no job '{job_id}' (jobs are kept until the server restarts)") from None
+
+    def _start(self, job: Job, run: Callable[[Progress], object]) -> Job:
+        self._jobs[job.id] = job
+
+        def progress(i: int, n: int, name: str) -> None:
+            job.done, job.total, job.current = i, n, Path(name).name if name else ""
+
+        def work():
+            job.state = "running"
+            try:
+                summary = run(progress)
+                job.summary = summary.as_dict() if summary is not None else None
+                job.state = "done"
+            except Exception as e:  # reported through the job, never lost in a thread
+                job.error, job.state = f"{type(e).__name__}: {e}", "failed"
+
+        threading.Thread(target=work, daemon=True, name=f"hoidap-job-{job.id}").start()
+        return job
