@@ -49,14 +49,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("chat", help="an interactive session: one question per line on stdin, follow-ups resolved "
                                     "against the conversation ('thêm' shows the items an answer left out)")
-    p.add_argument("--llm", choices=["local", "none", "openai"], default=None, help="generator (none = extractive)")
-    p.add_argument("--answer-style", choices=["quote", "generated"], default=None, dest="answer_style")
+    p.add_argument("--llm", choices=choices("llm"), default=None, help="generator (none = extractive)")
+    p.add_argument("--answer-style", choices=choices("answer_style"), default=None, dest="answer_style")
     _common(p)
 
-    p = sub.add_parser("serve", help="serve the web chat (Gradio)")
+    p = sub.add_parser("serve", help="serve the web chat and the HTTP API (docs/api.md)")
     p.add_argument("--host", default=None)
     p.add_argument("--port", type=int, default=None)
     p.add_argument("--auth", default=None, help="user:pass required to open the chat")
+    p.add_argument("--api-key", action="append", default=None, dest="api_keys", metavar="KEY",
+                   help="a key the HTTP API accepts as 'Authorization: Bearer KEY' (repeatable; env HOIDAP_API_KEYS)")
     p.add_argument("--llm", choices=choices("llm"), default=None)
     p.add_argument("--answer-style", choices=choices("answer_style"), default=None, dest="answer_style")
     _common(p)
@@ -91,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 SETTING_KEYS = {"home", "collection", "chroma_url", "embedder", "llm", "retriever", "top_k", "host", "port",
-                "auth", "chunk_tokens", "openai_base_url", "openai_model", "answer_style"}
+                "auth", "api_keys", "chunk_tokens", "openai_base_url", "openai_model", "answer_style"}
 
 
 def main(argv: list[str] | None = None) -> int:

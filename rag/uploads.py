@@ -13,6 +13,10 @@ class UploadError(Exception):
     """A refused upload; the message is shown to the user (Vietnamese)."""
 
 
+class UploadTooLarge(UploadError):
+    """Over the size limit (upload_max_mb): HTTP 413."""
+
+
 _BAD = re.compile(r"[^\w.\- ()]+")
 
 
@@ -44,18 +48,25 @@ def _sniff(path: Path, ext: str) -> bool:
     return b"\x00" not in head or head[:2] in (b"\xff\xfe", b"\xfe\xff")  # text (UTF-16 has NULs)
 
 
-def store_upload(src: str | Path, original_name: str, dest_dir: Path, max_mb: float) -> Path:
-    """Copy one uploaded file into dest_dir (inside the data directory); raise UploadError if refused."""
-    src = Path(src)
+def check_upload(original_name: str, size: int, max_mb: float) -> str:
+    """The clean name of an acceptable upload (type and size: the limits of the chat and the API alike)."""
     name = safe_name(original_name)
     ext = Path(name).suffix.lower()
     if ext not in SUPPORTED:
-        raise UploadError(f"loại tệp '{ext or name}' không được hỗ trợ (chỉ nhận {', '.join(sorted(SUPPORTED))})")
-    size = src.stat().st_size
+        raise UploadError(f"loại tệp '{ext or name}' không được hỗ trợ "
+                          f"(chỉ nhận {', '.join(sorted(SUPPORTED))})")
     if size > max_mb * 1e6:
-        raise UploadError(f"tệp quá lớn: {size / 1e6:.1f} MB > giới hạn {max_mb:g} MB (upload_max_mb)")
+        raise UploadTooLarge(f"tệp quá lớn: {size / 1e6:.1f} MB > giới hạn {max_mb:g} MB (upload_max_mb)")
     if size == 0:
         raise UploadError("tệp rỗng")
+    return name
+
+
+def store_upload(src: str | Path, original_name: str, dest_dir: Path, max_mb: float) -> Path:
+    """Copy one uploaded file into dest_dir (inside the data directory); raise UploadError if refused."""
+    src = Path(src)
+    name = check_upload(original_name, src.stat().st_size, max_mb)
+    ext = Path(name).suffix.lower()
     if not _sniff(src, ext):
         raise UploadError(f"nội dung không khớp với đuôi tệp {ext}")
     dest_dir = Path(dest_dir).resolve()

@@ -119,21 +119,20 @@ def sibling(comp, **update):
 
 @contextmanager
 def app_on(comp, llm: str | None = None, auth: str | None = None):
-    """The web app for `comp` on a free 127.0.0.1 port; yields its URL."""
-    from ui.app import build_app, launch
+    """The web app for `comp` (chat and HTTP API, as `hoidap serve` serves them) on a free 127.0.0.1 port;
+    yields its URL."""
+    from ui.app import serve
 
-    app = build_app(comp, llm=llm)
-    port = free_port()
-    launch(app, comp, host="127.0.0.1", port=port, prevent_thread_lock=True, auth=auth)
+    server = serve(comp, llm=llm, host="127.0.0.1", port=free_port(), block=False, auth=auth)
     try:
-        yield f"http://127.0.0.1:{port}/"
+        yield server.url
     finally:
-        app.close()
+        server.close()
 
 
 @contextmanager
 def served_app(tmp: Path, paths: list[Path]):
-    """The web app on a free 127.0.0.1 port (`--llm none`), `paths` ingested into a fresh data dir under
+    """The web app (chat and HTTP API, as `hoidap serve` serves them) on a free 127.0.0.1 port (`--llm none`), `paths` ingested into a fresh data dir under
     tmp, its settings file in tmp (the settings panel writes there, never into the checkout)."""
     from ingest.pipeline import ingest_paths
     from rag.components import Components

@@ -6,7 +6,7 @@ No retrieval or answering logic lives here: questions go to `rag.answer.Answerer
 """
 from __future__ import annotations
 
-import ipaddress
+import threading
 from pathlib import Path
 
 from rag.offline import go_offline
@@ -16,6 +16,7 @@ go_offline()
 import gradio as gr  # noqa: E402
 
 from ingest.store import StoreError  # noqa: E402
+from rag.api import check_serving, create_app, is_loopback, parse_auth  # noqa: E402, F401
 from rag.service import NotFound, Service, answer_payload  # noqa: E402
 from rag.settings import SettingsError, choices  # noqa: E402
 from ui import render  # noqa: E402
@@ -67,37 +68,6 @@ CARDS_JS = ("element.addEventListener('click', (e) => { const b = e.target.close
 # the source view scrolls the highlighted span into view whenever it changes
 SOURCE_JS = ("watch('value', () => { const m = element.querySelector('#hd-span');"
              " if (m) m.scrollIntoView({block: 'center'}); });")
-
-
-# -- serving: host and login --------------------------------------------------------------------
-
-def parse_auth(auth: str | None) -> tuple[str, str] | None:
-    if not auth:
-        return None
-    user, sep, pw = auth.partition(":")
-    if not sep or not user or not pw:
-        raise ValueError("auth must be 'user:pass' (both non-empty)")
-    return user, pw
-
-
-def is_loopback(host: str) -> bool:
-    if host in ("localhost", "ip6-localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def check_serving(host: str, auth: str | None) -> tuple[str, str] | None:
-    """The login to require; refuse a non-loopback host without one (everyone on the network could read)."""
-    creds = parse_auth(auth)
-    if creds is None and not is_loopback(host):
-        raise ValueError(
-            f"refusing to serve on {host} without a login: anyone who can reach this address could read your "
-            f"documents. Pass --auth user:pass (or set auth = \"user:pass\" in the settings file), "
-            f"or serve on 127.0.0.1.")
-    return creds
 
 
 # -- the app ------------------------------------------------------------------------------------
@@ -332,15 +302,73 @@ def launch(app: gr.Blocks, comp, *, host: str | None = None, port: int | None = 
     app.queue(default_concurrency_limit=2)
     return app.launch(server_name=host, server_port=port if port is not None else s.port, auth=creds,
                       auth_message="Đăng nhập để dùng Hỏi đáp tài liệu" if creds else None,
-                      max_file_size=f"{s.upload_max_mb:g}mb", prevent_thread_lock=prevent_thread_lock,
+                      max_file_size=int(s.upload_max_mb * 1e6), prevent_thread_lock=prevent_thread_lock,
                       show_error=True, quiet=prevent_thread_lock, css=CSS, footer_links=["api", "settings"],
                       i18n=gr.I18n(en=VI_UI, vi=VI_UI))
 
 
+def mount(svc: Service, blocks: gr.Blocks, host: str, auth: str | None = None):
+    """One ASGI app: the HTTP API (rag.api) with the chat mounted at /, both behind the same policy.
+    `auth` (user:pass) overrides the settings' login."""
+    import hmac
+
+    s = svc.settings
+    auth = auth if auth is not None else s.auth
+    login = check_serving(host, auth, s.api_keys)
+    if login is None and s.api_keys and not is_loopback(host):
+        # keys only: the chat's login form takes any user name and an API key as the password
+        def login(_user: str, password: str) -> bool:
+            return any(hmac.compare_digest(password.encode(), k.encode()) for k in s.api_keys)
+    blocks.queue(default_concurrency_limit=2)
+    return gr.mount_gradio_app(create_app(svc, host=host, auth=auth), blocks, path="/", auth=login,
+                               auth_message="Đăng nhập để dùng Hỏi đáp tài liệu" if login else None,
+                               max_file_size=int(s.upload_max_mb * 1e6), show_error=True, css=CSS,
+                               footer_links=["api", "settings"], i18n=gr.I18n(en=VI_UI, vi=VI_UI))
+
+
+class Server:
+    """A running `hoidap serve` (uvicorn in a thread when not blocking): `.url`, `.close()`."""
+
+    def __init__(self, app, host: str, port: int):
+        import uvicorn
+
+        self.url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"
+        self._server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+        self._thread: threading.Thread | None = None
+
+    def wait(self) -> None:
+        """Until the server stops (Ctrl+C stops it)."""
+        try:
+            while self._thread and self._thread.is_alive():
+                self._thread.join(1)
+        except KeyboardInterrupt:
+            self.close()
+
+    def start(self) -> "Server":
+        self._thread = threading.Thread(target=self._server.run, daemon=True, name="hoidap-serve")
+        self._thread.start()
+        while not self._server.started:
+            if not self._thread.is_alive():
+                raise RuntimeError(f"the server could not start on {self.url}")
+            self._thread.join(0.05)
+        return self
+
+    def close(self) -> None:
+        self._server.should_exit = True
+        if self._thread:
+            self._thread.join(10)
+
+
 def serve(comp, llm: str | None = None, *, host: str | None = None, port: int | None = None,
-          block: bool = True) -> gr.Blocks:
-    """`hoidap serve`: refuse an open non-loopback host before building anything, then serve the chat."""
-    check_serving(host or comp.settings.host, comp.settings.auth)
-    app = build_app(comp, llm=llm)
-    launch(app, comp, host=host, port=port, prevent_thread_lock=not block)
-    return app
+          block: bool = True, auth: str | None = None) -> Server:
+    """`hoidap serve`: refuse an open non-loopback host before building anything, then serve the chat and
+    the HTTP API in one process."""
+    s = comp.settings
+    host = host or s.host
+    check_serving(host, auth if auth is not None else s.auth, s.api_keys)
+    svc = Service(comp)
+    server = Server(mount(svc, build_app(svc, llm=llm), host, auth), host, port if port is not None else s.port).start()
+    if block:
+        print(f"hoidap: chat on {server.url}, API on {server.url}v1 (schema: {server.url}docs)", flush=True)
+        server.wait()
+    return server

@@ -1,0 +1,349 @@
+"""The HTTP API, served with the web chat by `hoidap serve` (docs/api.md).
+
+- `POST /v1/chat/completions`: OpenAI-compatible (streamed or not); `model` = `hoidap` (the default
+  collection) or `hoidap:<collection>`; the answer keeps its `[n]` markers and the whole answer payload
+  (citations with offsets, `refused`, ...) rides in the extra field `hoidap` that OpenAI clients ignore.
+- `GET /v1/models`: one model per collection.
+- `/v1/collections...`: collections, documents (multipart upload as a background job, list, delete,
+  re-index, a span of a source), `/v1/jobs/{id}`.
+
+Routes are thin: every operation is `rag.service.Service`'s.  Errors are OpenAI-shaped:
+`{"error": {"message", "type", "code"}}` with 401/403/404/413/422.
+"""
+from __future__ import annotations
+
+import base64
+import hmac
+import ipaddress
+import json
+import shutil
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Iterator, Literal
+
+from fastapi import APIRouter, Depends, FastAPI, File, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from rag.service import NotFound, Service, answer_payload
+from rag.settings import SettingsError
+from rag.uploads import UploadError, UploadTooLarge, check_upload
+
+MODEL = "hoidap"
+MAX_UPLOAD_FILES = 20
+
+
+# -- serving policy: host, login, API keys ---------------------------------------------------------
+
+def parse_auth(auth: str | None) -> tuple[str, str] | None:
+    if not auth:
+        return None
+    user, sep, pw = auth.partition(":")
+    if not sep or not user or not pw:
+        raise ValueError("auth must be 'user:pass' (both non-empty)")
+    return user, pw
+
+
+def is_loopback(host: str) -> bool:
+    if host in ("localhost", "ip6-localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_serving(host: str, auth: str | None, api_keys: list[str] | None = None) -> tuple[str, str] | None:
+    """The login to require; refuse a non-loopback host with neither a login nor an API key (everyone on the
+    network could read the documents)."""
+    creds = parse_auth(auth)
+    if creds is None and not api_keys and not is_loopback(host):
+        raise ValueError(
+            f"refusing to serve on {host} without a login: anyone who can reach this address could read your "
+            f"documents. Pass --auth user:pass (or set auth = \"user:pass\" in the settings file) and/or "
+            f"--api-key KEY (HOIDAP_API_KEYS), or serve on 127.0.0.1.")
+    return creds
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, code: str):
+        super().__init__(message)
+        self.status, self.message, self.code = status, message, code
+
+
+def _error(status: int, message: str, code: str) -> JSONResponse:
+    kind = "invalid_request_error" if status < 500 else "server_error"
+    return JSONResponse({"error": {"message": message, "type": kind, "code": code}}, status_code=status)
+
+
+def require_key(api_keys: list[str], login: tuple[str, str] | None, required: bool):
+    """A FastAPI dependency: `Authorization: Bearer <key>` (or HTTP Basic with the chat's login).
+    Keys are compared in constant time and never logged or echoed."""
+
+    def check(request: Request) -> None:
+        if not required:
+            return
+        scheme, _, cred = request.headers.get("authorization", "").partition(" ")
+        if not cred:
+            raise ApiError(401, "this server needs an API key: send the header 'Authorization: Bearer <key>' "
+                                "(keys come from --api-key or HOIDAP_API_KEYS)", "missing_api_key")
+        if scheme.lower() == "bearer" and any(hmac.compare_digest(cred.encode(), k.encode()) for k in api_keys):
+            return
+        if scheme.lower() == "basic" and login and _basic(cred) == login:
+            return
+        raise ApiError(403, "this API key (or login) is not accepted by this server", "invalid_api_key")
+
+    return check
+
+
+def _basic(cred: str) -> tuple[str, str] | None:
+    try:
+        user, _, pw = base64.b64decode(cred).decode("utf-8").partition(":")
+        return user, pw
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+# -- request and response shapes ---------------------------------------------------------------------
+
+class Message(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    role: Literal["system", "developer", "user", "assistant", "tool"]
+    content: str | list[dict[str, Any]] | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, list):  # content parts: the text ones
+            return "".join(p.get("text", "") for p in self.content if p.get("type") == "text")
+        return self.content or ""
+
+
+class ChatRequest(BaseModel):
+    """OpenAI's request; sampling fields (temperature, ...) are accepted and ignored: answers are grounded."""
+
+    model_config = ConfigDict(extra="allow")
+    model: str = MODEL
+    messages: list[Message] = Field(min_length=1)
+    stream: bool = False
+    hoidap: dict[str, Any] = Field(default_factory=dict, description="per-request settings, e.g. "
+                                   '{"retriever": "bm25", "top_k": 3, "answer_style": "quote"}')
+
+
+class CollectionRequest(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+
+
+def split_messages(messages: list[Message]) -> tuple[str, list[tuple[str, str]]]:
+    """The last user message is the question; earlier user→assistant turns are the chat history."""
+    turns = [m for m in messages if m.role in ("user", "assistant")]
+    if not turns or turns[-1].role != "user" or not turns[-1].text().strip():
+        raise ApiError(422, "the last message must be a non-empty user message (the question)", "no_question")
+    history, pending = [], None
+    for m in turns[:-1]:
+        if m.role == "user":
+            pending = m.text()
+        elif pending is not None:
+            history.append((pending, m.text()))
+            pending = None
+    return turns[-1].text().strip(), history
+
+
+def completion(a, model: str, cid: str) -> dict:
+    p = answer_payload(a)
+    return {"id": cid, "object": "chat.completion", "created": int(time.time()), "model": model,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": p["answer"]},
+                         "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+            "hoidap": p}
+
+
+def _chunk(cid: str, model: str, delta: dict, finish: str | None = None, **extra) -> str:
+    body = {"id": cid, "object": "chat.completion.chunk", "created": int(time.time()), "model": model,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra}
+    return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
+
+
+def rest_of(streamed: str, final: str) -> str:
+    """What the client still needs after `streamed` to read `final`.  Quoted, extractive and refused answers
+    arrive whole; a generated one streams live and verification may have cut it: then the verified answer
+    follows (and `hoidap.answer` in the last chunk is always the verified one)."""
+    if final.startswith(streamed):
+        return final[len(streamed):]
+    return f"\n\n{final}"
+
+
+# -- the app --------------------------------------------------------------------------------------------
+
+def create_app(svc: Service, *, host: str = "127.0.0.1", auth: str | None = None) -> FastAPI:
+    """The API for one Service.  A key is required when keys are configured, and on a non-loopback host
+    (where the chat's login, `auth` or the settings', is accepted too)."""
+    s = svc.settings
+    login = parse_auth(auth if auth is not None else s.auth)
+    required = bool(s.api_keys) or not is_loopback(host)
+    app = FastAPI(title="hoidap API", version="1", description=__doc__,
+                  openapi_tags=[{"name": "openai", "description": "OpenAI-compatible"},
+                                {"name": "documents", "description": "collections, documents, jobs"}])
+    if s.cors_origins:
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app.add_middleware(CORSMiddleware, allow_origins=s.cors_origins, allow_methods=["*"],
+                           allow_headers=["*"])
+    _handlers(app)
+
+    @app.middleware("http")
+    async def body_limit(request: Request, call_next):
+        """Refuse a body larger than MAX_UPLOAD_FILES files at the limit before reading any of it."""
+        n = request.headers.get("content-length", "")
+        limit = svc.settings.upload_max_mb * 1e6
+        if n.isdigit() and int(n) > MAX_UPLOAD_FILES * limit + 1e6:
+            return _error(413, f"request too large: {int(n) / 1e6:.1f} MB (at most {MAX_UPLOAD_FILES} files of "
+                               f"{limit / 1e6:g} MB, upload_max_mb)", "request_too_large")
+        return await call_next(request)
+
+    auth = [Depends(require_key(s.api_keys, login, required))]
+    app.include_router(openai_router(svc), dependencies=auth)
+    app.include_router(documents_router(svc), dependencies=auth)
+    return app
+
+
+# exception -> (status, code): every error a person can act on, OpenAI-shaped (UploadTooLarge before its base)
+ERRORS = [(NotFound, 404, "not_found"), (UploadTooLarge, 413, "file_too_large"), (UploadError, 422, "invalid_file"),
+          (SettingsError, 422, "invalid_settings"), (ValueError, 422, "invalid_value")]
+
+
+def _handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def api_error(_, e: ApiError):
+        return _error(e.status, e.message, e.code)
+
+    for exc, status, code in ERRORS:
+        async def handler(_, e, status=status, code=code):
+            return _error(status, str(e), code)
+        app.add_exception_handler(exc, handler)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_, e: RequestValidationError):
+        msgs = "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())
+        return _error(422, f"invalid request: {msgs}", "invalid_request")
+
+
+def collection_of(svc: Service, model: str) -> str:
+    """`hoidap` is the default collection; `hoidap:<name>` a collection that must exist."""
+    name, sep, coll = model.partition(":")
+    if name == MODEL and not sep:
+        return svc.settings.collection
+    if name == MODEL and coll in svc.collection_names():
+        return coll
+    known = ", ".join([MODEL, *(f"{MODEL}:{c}" for c in svc.collection_names())])
+    raise ApiError(404, f"model '{model}' does not exist: use one of {known} (GET /v1/models)", "model_not_found")
+
+
+def openai_router(svc: Service) -> APIRouter:
+    r = APIRouter(prefix="/v1", tags=["openai"])
+
+    @r.get("/models")
+    def models() -> dict:
+        names = svc.collection_names()
+        ids = [MODEL] + [f"{MODEL}:{c}" for c in names]
+        return {"object": "list", "data": [{"id": i, "object": "model", "created": 0, "owned_by": "hoidap"}
+                                           for i in ids]}
+
+    @r.post("/chat/completions")
+    def chat_completions(req: ChatRequest):
+        collection = collection_of(svc, req.model)
+        question, history = split_messages(req.messages)
+        settings = svc.options(**req.hoidap)
+        cid = "chatcmpl-" + uuid.uuid4().hex[:24]
+        kw = dict(collection=collection, history=history, settings=settings)
+        if not req.stream:
+            return completion(svc.ask(question, **kw), req.model, cid)
+        return StreamingResponse(_sse(svc.ask_stream(question, **kw), req.model, cid),
+                                 media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+
+    return r
+
+
+def _sse(pieces: Iterator, model: str, cid: str) -> Iterator[str]:
+    yield _chunk(cid, model, {"role": "assistant", "content": ""})
+    streamed = ""
+    try:
+        for piece in pieces:
+            if isinstance(piece, str):
+                streamed += piece
+                yield _chunk(cid, model, {"content": piece})
+                continue
+            p = answer_payload(piece)
+            rest = rest_of(streamed, p["answer"])
+            if rest:
+                yield _chunk(cid, model, {"content": rest})
+            yield _chunk(cid, model, {}, "stop", hoidap=p)
+    except Exception as e:  # the headers are sent: the error goes in the stream, as OpenAI's does
+        yield f"data: {json.dumps({'error': {'message': str(e), 'type': 'server_error'}}, ensure_ascii=False)}\n\n"
+    yield "data: [DONE]\n\n"
+
+
+def documents_router(svc: Service) -> APIRouter:
+    r = APIRouter(prefix="/v1", tags=["documents"])
+
+    @r.get("/collections")
+    def list_collections() -> list[dict]:
+        return svc.collections()
+
+    @r.post("/collections", status_code=201)
+    def create_collection(req: CollectionRequest) -> dict:
+        return svc.create_collection(req.name)
+
+    @r.delete("/collections/{name}")
+    def delete_collection(name: str) -> dict:
+        svc.delete_collection(name)
+        return {"deleted": name}
+
+    @r.get("/collections/{name}/documents")
+    def list_documents(name: str) -> list[dict]:
+        _existing(svc, name)
+        return svc.documents(name)
+
+    @r.post("/collections/{name}/documents", status_code=202)
+    def upload(name: str, files: list[UploadFile] = File(..., description="one or more files")) -> dict:
+        """Stores the files (refused at once if too large or of an unsupported type) and indexes them in the
+        background: poll `GET /v1/jobs/{id}` until `state` is `done` or `failed`."""
+        with tempfile.TemporaryDirectory(prefix="hoidap-upload-") as tmp:
+            pairs = []
+            for i, f in enumerate(files):
+                path = Path(tmp) / str(i)
+                with open(path, "wb") as out:
+                    shutil.copyfileobj(f.file, out)
+                try:
+                    check_upload(f.filename or "", path.stat().st_size, svc.settings.upload_max_mb)
+                except UploadError as e:  # the whole request is refused, naming the file
+                    raise type(e)(f"{f.filename}: {e}") from None
+                pairs.append((path, f.filename or ""))
+            return svc.start_upload(pairs, name).as_dict()
+
+    @r.delete("/collections/{name}/documents/{doc_id}")
+    def delete_document(name: str, doc_id: str) -> dict:
+        _existing(svc, name)
+        return {"deleted": svc.delete_document(name, doc_id)}
+
+    @r.get("/collections/{name}/documents/{doc_id}/text")
+    def source_span(name: str, doc_id: str, start: int = 0, end: int | None = None) -> dict:
+        """A span of the document's text: a citation's `start`/`end` give exactly its `text`."""
+        _existing(svc, name)
+        return svc.source_span(name, doc_id, start, end)
+
+    @r.post("/collections/{name}/reindex", status_code=202)
+    def reindex(name: str) -> dict:
+        return svc.start_reindex(name).as_dict()
+
+    @r.get("/jobs/{job_id}")
+    def job(job_id: str) -> dict:
+        return svc.job(job_id).as_dict()
+
+    return r
+
+
+def _existing(svc: Service, name: str) -> None:
+    if name not in svc.collection_names():
+        raise NotFound(f"no collection named '{name}' (GET /v1/collections lists them)")
