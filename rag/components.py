@@ -48,7 +48,8 @@ class Components:
         s = settings or self.settings
         kind = kind or s.llm
         # one generator per configuration: a request naming another OpenAI URL gets its own client
-        key = (kind, s.openai_base_url, s.openai_model, s.openai_api_key) if kind == "openai" else (kind,)
+        key = {"openai": (kind, s.openai_base_url, s.openai_model, s.openai_api_key),
+               "ollama": (kind, s.ollama_url, s.ollama_model)}.get(kind, (kind,))
         with self._lock:
             cache = self.__dict__.setdefault("_llms", {})
             if key not in cache:
@@ -59,10 +60,14 @@ class Components:
         if kind == "none":
             return None
         if kind == "openai":
-            from rag.generate import OpenAICompatibleLLM
+            from rag.generate import openai_compatible
 
-            return OpenAICompatibleLLM(base_url=s.openai_base_url, model=s.openai_model, api_key=s.openai_api_key,
-                                       timeout=s.llm_timeout, max_tokens=s.max_tokens, name=s.openai_model)
+            return openai_compatible(s.openai_base_url, s.openai_model, s.openai_api_key, s.llm_timeout,
+                                     s.max_tokens, s.llm_ctx)
+        if kind == "ollama":
+            from rag.generate import ollama
+
+            return ollama(s.ollama_url, s.ollama_model, s.llm_timeout, s.max_tokens, s.llm_ctx)
         from rag.generate import LocalLLM
         from rag.models import ensure_model
 

@@ -5,6 +5,7 @@ import json
 import os
 import queue
 import threading
+from contextlib import contextmanager
 from typing import Any, Sequence
 
 from llama_index.core.base.llms.types import (ChatMessage, ChatResponse, ChatResponseGen, CompletionResponse,
@@ -124,36 +125,76 @@ class LocalLLM(_StreamingLLM):
             yield item
 
 
-class OpenAICompatibleLLM(_StreamingLLM):
-    """Any /v1/chat/completions endpoint: Ollama, vLLM, llama.cpp server, OpenAI."""
+class _Guarded:
+    """A llama-index LLM whose failures become GeneratorError (the answerer then falls back as for any
+    generator): subclasses name them in `_failures`."""
 
-    base_url: str
-    model: str
-    api_key: str = ""
-    timeout: float = 60.0
+    def stream_chat(self, messages: Sequence[ChatMessage], **kw: Any) -> ChatResponseGen:
+        with self._failures():
+            inner = super().stream_chat(messages, **kw)
 
-    def _stream(self, messages: list[dict], max_tokens: int):
-        import httpx
+        def gen():
+            with self._failures():
+                yield from inner
+        return gen()
 
-        url = self.base_url.rstrip("/") + "/chat/completions"
-        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
-        body = {"model": self.model, "messages": messages, "max_tokens": max_tokens, "temperature": 0.0, "stream": True}
-        try:
-            with httpx.stream("POST", url, json=body, headers=headers, timeout=self.timeout) as r:
-                if r.status_code != 200:
-                    r.read()
-                    raise GeneratorError(f"generator at {self.base_url} answered HTTP {r.status_code}: {r.text[:200]}")
-                for line in r.iter_lines():
-                    if not line.startswith("data:"):
-                        continue
-                    data = line[5:].strip()
-                    if data == "[DONE]":
-                        break
-                    for ch in json.loads(data).get("choices", []):
-                        d = (ch.get("delta") or {}).get("content")
-                        if d:
-                            yield d
-        except httpx.TimeoutException:
-            raise GeneratorError(f"generator at {self.base_url} timed out after {self.timeout:.0f} s") from None
-        except httpx.HTTPError as e:
-            raise GeneratorError(f"generator at {self.base_url} is unreachable: {type(e).__name__}") from None
+    def complete(self, prompt: str, formatted: bool = False, **kw: Any) -> CompletionResponse:
+        with self._failures():
+            return super().complete(prompt, formatted, **kw)
+
+
+def openai_compatible(base_url: str, model: str, api_key: str = "", timeout: float = 60.0, max_tokens: int = 192,
+                      context_window: int = 4096, max_retries: int = 1):
+    """Any /v1/chat/completions endpoint (Ollama, vLLM, llama.cpp's server, OpenAI) through llama-index's
+    OpenAI-like integration: streaming, timeouts and retries are the library's; it talks to `base_url` only
+    (no tokenizer download: token counts are not needed)."""
+    from llama_index.llms.openai_like import OpenAILike
+
+    class OpenAICompatibleLLM(_Guarded, OpenAILike):
+        """Failures (down, slow, HTTP errors, a malformed stream) become GeneratorError naming the server."""
+
+        def _get_model_kwargs(self, **kw: Any) -> dict:
+            out = super()._get_model_kwargs(**kw)
+            if "max_tokens" in kw:  # a call's own limit (the library keeps the instance's)
+                out["max_tokens"] = kw["max_tokens"]
+            return out
+
+        @contextmanager
+        def _failures(self):
+            import openai
+
+            where = f"generator at {self.api_base}"
+            try:
+                yield
+            except openai.APITimeoutError:
+                raise GeneratorError(f"{where} timed out after {self.timeout:.0f} s") from None
+            except openai.APIConnectionError as e:
+                raise GeneratorError(f"{where} is unreachable: {type(e.__cause__ or e).__name__}") from None
+            except openai.APIStatusError as e:
+                raise GeneratorError(f"{where} answered HTTP {e.status_code}: {str(e.message)[:200]}") from None
+            except (openai.OpenAIError, ValueError, KeyError, TypeError, AttributeError) as e:
+                raise GeneratorError(f"{where} sent a malformed answer: {type(e).__name__}") from None
+
+    return OpenAICompatibleLLM(model=model, api_base=base_url, api_key=api_key or "unused", timeout=timeout,
+                               max_retries=max_retries, max_tokens=max_tokens, temperature=0.0,
+                               is_chat_model=True, context_window=context_window)
+
+
+def ollama(base_url: str, model: str, timeout: float = 60.0, max_tokens: int = 192, context_window: int = 4096):
+    """A model served by Ollama through llama-index's Ollama integration (llama-index-llms-ollama)."""
+    try:
+        from llama_index.llms.ollama import Ollama
+    except ImportError:
+        raise GeneratorError("llm = \"ollama\" needs the llama-index-llms-ollama package "
+                             "(pip install llama-index-llms-ollama)") from None
+
+    class OllamaLLM(_Guarded, Ollama):
+        @contextmanager
+        def _failures(self):
+            try:
+                yield
+            except Exception as e:  # httpx and ollama errors alike: the answer falls back, naming the server
+                raise GeneratorError(f"Ollama at {self.base_url} failed: {type(e).__name__}: {str(e)[:150]}") from None
+
+    return OllamaLLM(model=model, base_url=base_url, request_timeout=timeout, temperature=0.0,
+                     context_window=context_window, additional_kwargs={"num_predict": max_tokens})

@@ -3,10 +3,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any
-
-from llama_index.core.base.base_retriever import BaseRetriever
-from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
 from ingest.embed import Embedder
 from ingest.lexical import is_unaccented, syllables
@@ -127,18 +123,3 @@ class Retriever:
         w = self.dense_weight if not is_unaccented(q) else min(self.dense_weight, 0.2)
         nd, nl = _minmax(dense), _minmax(lex)
         return {k: w * nd.get(k, 0.0) + (1 - w) * nl.get(k, 0.0) for k in keys}
-
-
-class LlamaIndexRetriever(BaseRetriever):
-    """hoidap's retriever as a llama-index retriever: composes with llama-index query engines."""
-
-    def __init__(self, retriever: Retriever, **kw: Any):
-        self._r = retriever
-        super().__init__(**kw)
-
-    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        out = []
-        for h in self._r.retrieve(query_bundle.query_str):
-            meta = {k: v for k, v in h.as_dict().items() if k not in ("text", "norm", "score")}
-            out.append(NodeWithScore(node=TextNode(id_=h.chunk_id, text=h.text, metadata=meta), score=h.score))
-        return out

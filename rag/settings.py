@@ -28,7 +28,7 @@ class Settings(BaseModel):
     candidates: int = Field(50, ge=5, le=500)
     reranker: str | None = Field(None, description="'cross-encoder:<model path or name>'; off by default")
     # answering
-    llm: Literal["local", "none", "openai"] = "local"
+    llm: Literal["local", "none", "openai", "ollama"] = "local"
     llm_model_path: Path | None = None
     llm_threads: int = 2
     llm_ctx: int = 4096
@@ -36,6 +36,8 @@ class Settings(BaseModel):
     openai_base_url: str = "http://127.0.0.1:11434/v1"
     openai_model: str = "qwen2.5:1.5b"
     openai_api_key: str = Field("", repr=False)
+    ollama_url: str = "http://127.0.0.1:11434"
+    ollama_model: str = "qwen2.5:1.5b"
     llm_timeout: float = 60.0
     context_passages: int = 3
     guardrails: bool = Field(True, description="false = the bare generator, for measurements only")

@@ -22,7 +22,7 @@ from rag.settings import SettingsError, choices  # noqa: E402
 from ui import render  # noqa: E402
 
 LABELS = {"local": "Mô hình cục bộ (đi kèm)", "openai": "Máy chủ tương thích OpenAI (URL)",
-          "none": "Không dùng (trích câu phù hợp nhất)",
+          "none": "Không dùng (trích câu phù hợp nhất)", "ollama": "Ollama (máy chủ cục bộ)",
           "quote": "Trích nguyên văn câu nguồn mà mô hình chọn", "generated": "Lời của mô hình (đã kiểm chứng)",
           "hybrid": "Kết hợp (hybrid)", "dense": "Ngữ nghĩa (dense)", "bm25": "Từ khóa (BM25)"}
 
