@@ -1,15 +1,33 @@
-"""One typed settings object: hoidap.toml, then HOIDAP_* environment variables, then CLI flags."""
+"""One typed settings object (pydantic-settings): hoidap.toml, then HOIDAP_* environment variables, then CLI
+flags, each overriding the one before; validated when loaded and before it is saved."""
 from __future__ import annotations
 
 import os
 import tomllib
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
+
+# a list from the environment is comma-separated: HOIDAP_API_KEYS=k1,k2
+CommaList = Annotated[list[str], NoDecode]
+_settings_file: ContextVar[Path | None] = ContextVar("hoidap_settings_file", default=None)
 
 
-class Settings(BaseModel):
+class _TomlFile(PydanticBaseSettingsSource):
+    """The settings file load_settings found (none when Settings is built directly)."""
+
+    def get_field_value(self, field, field_name):  # pragma: no cover - __call__ reads the whole file
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        path = _settings_file.get()
+        return _read_toml(path) if path else {}
+
+
+class Settings(BaseSettings):
     home: Path = Field(Path(".hoidap"), description="data directory: every file hoidap writes lives here")
     collection: str = "default"
     chroma_url: str | None = Field(None, description="http://HOST:PORT of a Chroma server; embedded when unset")
@@ -18,8 +36,8 @@ class Settings(BaseModel):
     chunk_tokens: int = Field(160, ge=16, le=512)
     chunk_overlap: int = Field(1, ge=0, le=5, description="sentences repeated between neighbouring chunks")
     max_file_mb: float = 25.0
-    include: list[str] = []
-    exclude: list[str] = []
+    include: CommaList = []
+    exclude: CommaList = []
     # retrieval
     retriever: Literal["hybrid", "dense", "bm25"] = "hybrid"
     top_k: int = Field(5, ge=1, le=50)
@@ -49,12 +67,22 @@ class Settings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 7860
     auth: str | None = Field(None, description="user:pass for the web chat", repr=False)
-    api_keys: list[str] = Field([], description="keys accepted by the HTTP API (Authorization: Bearer KEY)",
+    api_keys: CommaList = Field([], description="keys accepted by the HTTP API (Authorization: Bearer KEY)",
                                 repr=False)
-    cors_origins: list[str] = Field([], description="origins allowed to call the HTTP API from a browser")
+    cors_origins: CommaList = Field([], description="origins allowed to call the HTTP API from a browser")
     upload_max_mb: float = Field(25.0, gt=0)
 
-    model_config = {"extra": "forbid"}
+    model_config = SettingsConfigDict(env_prefix="HOIDAP_", extra="forbid")
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
+                                   file_secret_settings):
+        return init_settings, env_settings, _TomlFile(settings_cls)  # flags > HOIDAP_* > hoidap.toml
+
+    @field_validator("include", "exclude", "api_keys", "cors_origins", mode="before")
+    @classmethod
+    def _comma_list(cls, v: Any) -> Any:
+        return [x.strip() for x in v.split(",") if x.strip()] if isinstance(v, str) else v
 
     @property
     def data_dir(self) -> Path:
@@ -117,33 +145,16 @@ def _read_toml(path: Path) -> dict:
         raise SettingsError(f"settings file {path} is not valid TOML: {e}") from None
 
 
-LISTS = ("include", "exclude", "api_keys", "cors_origins")
-
-
-def _env() -> dict:
-    out = {}
-    for name in Settings.model_fields:
-        v = os.environ.get("HOIDAP_" + name.upper())
-        if v is not None:
-            out[name] = [x.strip() for x in v.split(",") if x.strip()] if name in LISTS else v
-    return out
-
-
 def load_settings(**cli: Any) -> Settings:
     """Settings from the file, overridden by HOIDAP_* variables, overridden by CLI flags (non-None)."""
     cli = {k: v for k, v in cli.items() if v is not None}
-    env = _env()
-    home = Path(cli.get("home") or env.get("home") or Path(".hoidap"))
+    home = Path(cli.get("home") or os.environ.get("HOIDAP_HOME") or ".hoidap")
     explicit = os.environ.get("HOIDAP_CONFIG")
     candidates = [Path(explicit)] if explicit else [Path("hoidap.toml"), home / "hoidap.toml"]
-    data: dict = {}
-    for c in candidates:
-        if c.exists():
-            data = _read_toml(c)
-            break
-    data.update(env)
-    data.update(cli)
+    token = _settings_file.set(next((c for c in candidates if c.exists()), None))
     try:
-        return Settings(**data)
+        return Settings(**cli)
     except ValidationError as e:
         raise SettingsError(_invalid(e)) from None
+    finally:
+        _settings_file.reset(token)
