@@ -131,6 +131,20 @@ class ChatRequest(BaseModel):
                                    '{"retriever": "bm25", "top_k": 3, "answer_style": "quote"}')
 
 
+class ConversationRequest(BaseModel):
+    collection: str | None = Field(None, description="default: the default collection")
+    title: str = ""
+
+
+class RenameRequest(BaseModel):
+    title: str = Field(min_length=1, max_length=200)
+
+
+class MessageRequest(BaseModel):
+    content: str = Field(min_length=1)
+    hoidap: dict[str, Any] = Field(default_factory=dict, description="per-request settings")
+
+
 class CollectionRequest(BaseModel):
     name: str = Field(min_length=1, max_length=100)
 
@@ -205,6 +219,7 @@ def create_app(svc: Service, *, host: str = "127.0.0.1", auth: str | None = None
     auth = [Depends(require_key(s.api_keys, login, required))]
     app.include_router(openai_router(svc), dependencies=auth)
     app.include_router(documents_router(svc), dependencies=auth)
+    app.include_router(conversations_router(svc), dependencies=auth)
     return app
 
 
@@ -347,3 +362,49 @@ def documents_router(svc: Service) -> APIRouter:
 def _existing(svc: Service, name: str) -> None:
     if name not in svc.collection_names():
         raise NotFound(f"no collection named '{name}' (GET /v1/collections lists them)")
+
+
+def conversations_router(svc: Service) -> APIRouter:
+    """Stored conversations (the API's own; the chat's are per login)."""
+    r = APIRouter(prefix="/v1/conversations", tags=["conversations"])
+    owner = ""
+    store = lambda: svc.conversations  # noqa: E731 - opened on first use
+
+    @r.get("")
+    def list_conversations() -> list[dict]:
+        return store().list(owner)
+
+    @r.post("", status_code=201)
+    def create(req: ConversationRequest) -> dict:
+        name = req.collection or svc.settings.collection
+        if req.collection:
+            _existing(svc, name)
+        return store().create(owner, name, req.title)
+
+    @r.get("/{cid}")
+    def get(cid: str) -> dict:
+        return store().get(owner, cid)
+
+    @r.patch("/{cid}")
+    def rename(cid: str, req: RenameRequest) -> dict:
+        return store().rename(owner, cid, req.title)
+
+    @r.delete("/{cid}")
+    def delete(cid: str) -> dict:
+        store().delete(owner, cid)
+        return {"deleted": cid}
+
+    @r.post("/{cid}/messages")
+    def ask(cid: str, req: MessageRequest) -> dict:
+        """Ask within the conversation (earlier turns are the history); returns the answer payload."""
+        return answer_payload(svc.chat(req.content, cid, owner, settings=svc.options(**req.hoidap)))
+
+    @r.get("/{cid}/export")
+    def export(cid: str, format: Literal["md", "json"] = "md"):
+        from fastapi.responses import PlainTextResponse
+
+        media = "text/markdown; charset=utf-8" if format == "md" else "application/json"
+        return PlainTextResponse(store().export(owner, cid, format), media_type=media,
+                                 headers={"Content-Disposition": f'attachment; filename="{cid}.{format}"'})
+
+    return r

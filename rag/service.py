@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
@@ -126,6 +127,21 @@ class Service:
         if "error" in box:
             raise box["error"]
         yield box["answer"]
+
+    # -- conversations (kept in the data directory) -------------------------------------------------
+    @cached_property
+    def conversations(self):
+        from rag.conversations import Conversations
+
+        return Conversations(self.settings.home)
+
+    def chat(self, question: str, conversation: str, owner: str = "", **kw):
+        """Ask within a stored conversation (its turns are the history); the answer is added to it."""
+        conv = self.conversations.get(owner, conversation)
+        history = [(t["question"], t["answer"]) for t in conv["turns"]]
+        a = self.ask(question, collection=conv["collection"], history=history, **kw)
+        self.conversations.add_turn(owner, conversation, answer_payload(a))
+        return a
 
     # -- collections -------------------------------------------------------------------------------
     def collections(self) -> list[dict]:

@@ -211,3 +211,31 @@ def test_upload_limits_are_413_and_422(open_server, tmp_path):
     exe.write_bytes(b"MZ\x90\x00")
     code, err = _curl("-F", f"files=@{exe}", url, key=KEY)
     assert code == 422 and "chay.exe" in err["error"]["message"], err
+
+
+# -- stored conversations ---------------------------------------------------------------------------------
+
+def test_conversation_is_kept_resumed_renamed_exported_and_deleted(server):
+    base = server["url"] + "v1/conversations"
+    conv = httpx.post(base, json={}).json()
+    first = httpx.post(f"{base}/{conv['id']}/messages", json={"content": "Nghị quyết 11-NQ/TW được ban hành ngày nào?"},
+                       timeout=120).json()
+    follow = httpx.post(f"{base}/{conv['id']}/messages", json={"content": "Còn Nghị quyết 37 thì sao?"}, timeout=120).json()
+    assert follow["standalone_question"] == "Nghị quyết 37 được ban hành ngày nào?", "the stored turn is the history"
+    listed = next(c for c in httpx.get(base).json() if c["id"] == conv["id"])
+    assert listed["title"] == "Nghị quyết 11-NQ/TW được ban hành ngày nào?" and listed["turns"] == 2
+
+    from rag.conversations import Conversations  # a fresh store over the same data directory (a restart)
+
+    again = Conversations(server["comp"].settings.home).get("", conv["id"])
+    assert [t["answer"] for t in again["turns"]] == [first["answer"], follow["answer"]]
+
+    assert httpx.patch(f"{base}/{conv['id']}", json={"title": "Hai nghị quyết"}).json()["title"] == "Hai nghị quyết"
+    md = httpx.get(f"{base}/{conv['id']}/export", params={"format": "md"}).text
+    c = follow["citations"][0]
+    assert md.startswith("# Hai nghị quyết") and f"[{c['start']}:{c['end']}]" in md and "01/7/2004" in md
+    exported = json.loads(httpx.get(f"{base}/{conv['id']}/export", params={"format": "json"}).text)
+    assert exported["turns"][1]["citations"] == follow["citations"]
+    assert httpx.delete(f"{base}/{conv['id']}").status_code == 200
+    r = httpx.get(f"{base}/{conv['id']}")
+    assert r.status_code == 404 and conv["id"] in r.json()["error"]["message"]

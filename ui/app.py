@@ -141,6 +141,71 @@ def build_app(svc, llm: str | None = None) -> gr.Blocks:
             doc = None
         return render.source_html(c["title"], c["source"], doc, c["start"], c["end"], c.get("page"))
 
+    # -- stored conversations -----------------------------------------------------------------
+    def owner(request: gr.Request | None) -> str:
+        return (getattr(request, "username", None) or "") if request else ""
+
+    def conv_choices(who: str, value: str = ""):
+        convs = svc.conversations.list(who)
+        return gr.update(choices=[(f"{c['title'] or '(chưa đặt tên)'} · {c['turns']} lượt", c["id"]) for c in convs],
+                         value=value or None)
+
+    def save_turns(turns, conv_id, collection, request: gr.Request):
+        """Keep every answered turn of the chat in the data directory (a new conversation on the first)."""
+        who = owner(request)
+        if not turns:
+            return conv_id, gr.skip()
+        store = svc.conversations
+        if not conv_id:
+            conv_id = store.create(who, collection or svc.settings.collection)["id"]
+        for p in turns[len(store.get(who, conv_id)["turns"]):]:
+            store.add_turn(who, conv_id, p)
+        return conv_id, conv_choices(who, conv_id)
+
+    def load_conversation(conv_id, request: gr.Request):
+        if not conv_id:
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        try:
+            conv = svc.conversations.get(owner(request), conv_id)
+        except NotFound:
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        turns = conv["turns"]
+        chat = []
+        for i, p in enumerate(turns):
+            chat += [{"role": "user", "content": render.esc(p["question"])},
+                     {"role": "assistant", "content": render.answer_markdown(p, i)}]
+        last = len(turns) - 1
+        return (chat, turns, conv_id, render.cards_html(turns[-1] if turns else None, last),
+                render.related_html(turns[-1] if turns else None, last), conv["title"])
+
+    def list_conversations(request: gr.Request):
+        return conv_choices(owner(request))
+
+    def rename_conversation(conv_id, title, request: gr.Request):
+        if not conv_id:
+            return gr.skip()
+        try:
+            svc.conversations.rename(owner(request), conv_id, title)
+        except (NotFound, ValueError):
+            return gr.skip()
+        return conv_choices(owner(request), conv_id)
+
+    def delete_conversation(conv_id, request: gr.Request):
+        if conv_id:
+            try:
+                svc.conversations.delete(owner(request), conv_id)
+            except NotFound:
+                pass
+        return (*new_chat(), "", conv_choices(owner(request)), "")
+
+    def export_conversation(conv_id, fmt, request: gr.Request):
+        if not conv_id:
+            return None
+        out = Path(svc.settings.home).resolve() / "exports" / f"hoidap-{conv_id}.{fmt}"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(svc.conversations.export(owner(request), conv_id, fmt), encoding="utf-8")
+        return str(out)
+
     # -- documents ----------------------------------------------------------------------------
     def doc_rows(collection):
         docs = svc.documents(collection or None)
@@ -219,6 +284,7 @@ def build_app(svc, llm: str | None = None) -> gr.Blocks:
     s = comp.settings
     with gr.Blocks(title="Hỏi đáp tài liệu", analytics_enabled=False) as app:
         turns = gr.State([])
+        conv_id = gr.State("")
         with gr.Row():
             gr.Markdown("## Hỏi đáp trên tài liệu của bạn")
             coll_dd = gr.Dropdown(collections(), value=s.collection, label="Bộ tài liệu", allow_custom_value=True,
@@ -235,6 +301,17 @@ def build_app(svc, llm: str | None = None) -> gr.Blocks:
                                              elem_id="hd-question", scale=5, autofocus=True)
                             send = gr.Button("Gửi", variant="primary", elem_id="hd-send", scale=1, min_width=80)
                         new = gr.Button("+ Cuộc trò chuyện mới", elem_id="hd-new", size="sm")
+                        with gr.Accordion("Cuộc trò chuyện đã lưu", open=False, elem_id="hd-convs-acc"):
+                            convs = gr.Dropdown([], label="Mở lại", elem_id="hd-convs")
+                            with gr.Row():
+                                conv_title = gr.Textbox(label="Tên", elem_id="hd-conv-title", scale=3)
+                                conv_rename = gr.Button("Đổi tên", elem_id="hd-conv-rename", scale=1)
+                                conv_delete = gr.Button("Xóa", variant="stop", elem_id="hd-conv-delete", scale=1)
+                            with gr.Row():
+                                conv_fmt = gr.Radio([("Markdown", "md"), ("JSON", "json")], value="md",
+                                                    label="Xuất", elem_id="hd-conv-fmt")
+                                conv_export = gr.Button("Xuất kèm trích dẫn", elem_id="hd-conv-export")
+                            conv_file = gr.File(label="Tệp xuất", elem_id="hd-conv-file", interactive=False)
                     with gr.Column(scale=2):
                         cards = gr.HTML(render.cards_html(None, 0), elem_id="hd-cards", js_on_load=CARDS_JS)
                         with gr.Accordion("Các đoạn liên quan", open=False, elem_id="hd-related-acc"):
@@ -269,10 +346,16 @@ def build_app(svc, llm: str | None = None) -> gr.Blocks:
         outs = [chat, turns, box, cards, related, source]
         # one answer at a time: the local generator holds one model context
         one = dict(concurrency_limit=1, concurrency_id="answer", show_progress="hidden", **priv)
-        box.submit(respond, [box, chat, turns, coll_dd], outs, **one)
-        send.click(respond, [box, chat, turns, coll_dd], outs, **one)
-        new.click(new_chat, None, outs, **priv)
-        chat.clear(new_chat, None, outs, **priv)
+        keep = dict(fn=save_turns, inputs=[turns, conv_id, coll_dd], outputs=[conv_id, convs], **priv)
+        box.submit(respond, [box, chat, turns, coll_dd], outs, **one).then(**keep)
+        send.click(respond, [box, chat, turns, coll_dd], outs, **one).then(**keep)
+        new.click(new_chat, None, outs, **priv).then(lambda: "", None, [conv_id], **priv)
+        chat.clear(new_chat, None, outs, **priv).then(lambda: "", None, [conv_id], **priv)
+        convs.input(load_conversation, [convs], [chat, turns, conv_id, cards, related, conv_title], **priv)
+        conv_rename.click(rename_conversation, [conv_id, conv_title], [convs], **priv)
+        conv_delete.click(delete_conversation, [conv_id], [*outs, conv_id, convs, conv_title], **priv)
+        conv_export.click(export_conversation, [conv_id, conv_fmt], [conv_file], **priv)
+        app.load(list_conversations, None, [convs], **priv)
         chat.select(show_turn, [turns], [cards, related], **priv)
         cards.click(open_source, [turns, coll_dd], [source], **priv)
         related.click(open_source, [turns, coll_dd], [source], **priv)
