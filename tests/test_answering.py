@@ -36,8 +36,12 @@ def test_question_the_article_cannot_answer_is_refused(comp):
     assert a.passages, "the closest passages are still shown"
 
 
-def test_out_of_domain_question_is_refused(comp):
-    assert comp.answerer().ask("Giá vàng SJC hôm nay là bao nhiêu?").refused
+def test_out_of_domain_question_is_refused_before_the_generator(comp):
+    """The retrieval signals refuse it: the generator is never asked (it would have cited something)."""
+    gen = _ScriptedGenerator("Giá vàng là 15 triệu đồng [1].")
+    a = comp.answerer().ask("Giá vàng SJC hôm nay là bao nhiêu?", llm=gen)
+    assert a.refused and gen.calls == 0, (a.answer, a.signals)
+    assert a.signals["answerable_score"] < comp.settings.answerable_threshold, a.signals
 
 
 def test_follow_up_uses_the_history(comp):
@@ -69,19 +73,22 @@ def test_answer_that_only_repeats_the_question_is_not_an_answer(comp):
 
 class _ScriptedGenerator:
     """Stands in for a generator that states something the passages do not say (the real model's slips
-    cannot be triggered on demand)."""
+    cannot be triggered on demand); counts its calls, so a test knows the pipeline reached it."""
 
     def __init__(self, text: str):
-        self.text = text
+        self.text, self.calls = text, 0
 
     def stream_chat(self, messages, **kw):
         from types import SimpleNamespace
 
+        self.calls += 1
         yield SimpleNamespace(delta=self.text)
 
 
 def test_unsupported_generated_answer_falls_back_to_the_best_sentence(comp):
-    a = comp.answerer().ask(QUESTION, llm=_ScriptedGenerator("Hội nghị được tổ chức vào tháng 9 năm 2019 [1]."))
+    gen = _ScriptedGenerator("Hội nghị được tổ chức vào tháng 9 năm 2019 [1].")
+    a = comp.answerer().ask(QUESTION, llm=gen)
+    assert gen.calls == 1
     assert not a.refused and a.mode == "extractive" and "15-4" in a.answer and "2019" not in a.answer
     assert "not supported" in a.notice and a.citations and "15-4" in a.citations[0].text
 
@@ -90,8 +97,10 @@ def test_how_many_question_is_not_answered_with_a_date(comp):
     """A date ("sáng 15-4") or a label ("Nghị quyết 11") is not an amount."""
     assert quantities("Hội nghị được tổ chức sáng 15-4 theo Điều 5, với 2.290 đại biểu và hai trăm khách.") == [
         "2.290", "hai", "trăm"]
-    a = comp.answerer().ask(UNANSWERABLE, llm=_ScriptedGenerator("Hội nghị có 15 đại biểu tham dự [1]."))
-    assert a.refused, a.answer
+    gen = _ScriptedGenerator("Hội nghị có 15 đại biểu tham dự [1].")
+    a = comp.answerer().ask(UNANSWERABLE, llm=gen)
+    assert gen.calls == 1, "the question passes retrieval's refusal decision: verification has to refuse it"
+    assert a.refused and a.timings["generated"] == "Hội nghị có 15 đại biểu tham dự [1].", a
 
 
 def test_sentence_that_leans_on_the_previous_one_is_quoted_with_it(tmp_path):
@@ -106,21 +115,13 @@ def test_sentence_that_leans_on_the_previous_one_is_quoted_with_it(tmp_path):
     assert "Peyton Manning" in a["answer"], "the sentence before says who 'anh ấy' is"
 
 
-class _CountingGenerator(_ScriptedGenerator):
-    calls = 0
-
-    def stream_chat(self, messages, **kw):
-        self.calls += 1
-        return super().stream_chat(messages, **kw)
-
-
 def test_clear_best_sentence_is_quoted_without_waiting_for_the_generator(tmp_path):
     doc = tmp_path / "docs" / "cau.txt"
     doc.parent.mkdir()
     doc.write_text("Hồ Gươm nằm ở trung tâm thủ đô. Công ty Daydé & Pillé của Pháp thi công cầu Long Biên. "
                    "Phở là món ăn nổi tiếng của người Việt.", encoding="utf-8")
     comp = Components(load_settings(home=_ingested(tmp_path, doc), llm="none"))
-    gen = _CountingGenerator("Cầu dài 2.290 m [1].")
+    gen = _ScriptedGenerator("Cầu dài 2.290 m [1].")
     a = comp.answerer().ask("Công ty nào thi công cầu Long Biên?", llm=gen)
     assert not a.refused and "Daydé & Pillé" in a.answer and gen.calls == 0, (a.answer, gen.calls)
     assert a.citations[0].text.rstrip(".") in a.answer, "the answer is the cited sentence, verbatim"
@@ -155,7 +156,8 @@ def test_bundled_model_answers_with_the_source_sentence_it_cites(seed_home, mode
     comp = Components(load_settings(home=seed_home, llm_model_path=model_path))
     shown = []
     a = comp.answerer().ask(QUESTION, on_token=shown.append)
-    assert a.mode == "quoted" and "15-4" in a.answer
+    assert a.mode == "quoted" and a.timings.get("generated") and not a.notice, a  # the model chose, not a fallback
+    assert "15-4" in a.answer
     source = SEED.read_text(encoding="utf-8")
     for c in a.citations:
         assert source[c.start:c.end] == c.text
@@ -164,7 +166,8 @@ def test_bundled_model_answers_with_the_source_sentence_it_cites(seed_home, mode
     assert shown == [a.answer]
     # the 1.5B model invents a number here; the pipeline must refuse instead
     b = comp.answerer().ask(UNANSWERABLE)
-    assert b.refused, b.answer
+    assert "generated" in b.timings, "the question passes the refusal decision: the model is asked"
+    assert b.refused, (b.answer, b.timings["generated"])
 
 
 @pytest.mark.llm
@@ -173,5 +176,6 @@ def test_generated_style_streams_the_models_verified_wording(seed_home, model_pa
     tokens = []
     a = comp.answerer().ask(QUESTION, on_token=tokens.append)
     assert len(tokens) > 3, "tokens are streamed"
-    assert a.mode == "generated" and "15-4" in a.answer and a.citations
+    assert "".join(tokens) == a.timings["generated"], "what was streamed is what the model wrote"
+    assert a.mode == "generated" and "15-4" in a.answer and a.citations and not a.notice
     assert any("15-4" in c.text for c in a.citations)
