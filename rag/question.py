@@ -150,6 +150,10 @@ def _asks_wh(accented: str) -> bool:
     return bool((_WH if f != accented else _WH_FOLDED).search(head))
 
 
+# "Nếu có sự cố … thì phải làm gì?": a condition narrows "what must be done" to the one case it names
+_CONDITION = re.compile(r"^(neu|trong truong hop|truong hop|gia su)\b")
+
+
 def question_type(folded: str, articles: list[ArticleRef], rest: str, accented: str = "") -> str:
     """The type from cues, most specific first.  `rest` is the question without its references; `accented` the
     question as typed, lowercased (question words are told apart on it when it has diacritics)."""
@@ -160,7 +164,7 @@ def question_type(folded: str, articles: list[ArticleRef], rest: str, accented: 
         return "comparison"
     if articles and _ARTICLE_ASK.search(rest.strip(" ?.")) and not _SPECIFIC.search(rest):
         return "article"
-    if _PROCEDURE.search(q):
+    if _PROCEDURE.search(q) and not _CONDITION.match(q):
         return "procedure"
     if (_YESNO_END.search(q) or _YESNO_START.search(q)) and not _asks_wh(accented or q):
         return "yesno"
