@@ -33,6 +33,29 @@ def state(home: Path) -> dict:
     return {"docs": docs, "chunks": n_chunks}
 
 
+def committed(home: Path) -> int:
+    """Documents an ingest has committed so far, read from its SQLite file by another connection."""
+    try:
+        db = sqlite3.connect(f"file:{home / 'hoidap.db'}?mode=ro", uri=True, timeout=5)
+        try:
+            return db.execute("SELECT COUNT(*) FROM documents WHERE status='ok'").fetchone()[0]
+        finally:
+            db.close()
+    except sqlite3.OperationalError:  # not created yet (or its tables not yet)
+        return 0
+
+
+def wait_mid_run(p: subprocess.Popen, home: Path, timeout: float = 240) -> int:
+    """Wait until the running ingest has committed its first documents; fail if it ends first or hangs."""
+    deadline = time.monotonic() + timeout
+    while (n := committed(home)) == 0:
+        assert p.poll() is None, f"the ingest ended (exit {p.returncode}) before committing anything"
+        assert time.monotonic() < deadline, f"no document committed within {timeout:.0f} s"
+        time.sleep(0.02)
+    assert p.poll() is None, "the ingest finished before the test could act mid-run"
+    return n
+
+
 def test_kill9_at_random_points_then_rerun(tmp_path):
     rng = random.Random(8)
     corpus = tmp_path / "corpus"
@@ -87,8 +110,10 @@ def test_file_vanishing_mid_run_is_named_and_rest_indexed(tmp_path):
     env = dict(os.environ, HOIDAP_HOME=str(home))
     p = subprocess.Popen([*HOIDAP, "ingest", str(corpus), "--json"], env=env, cwd=ROOT,
                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    time.sleep(2.5)
-    gone = sorted(corpus.iterdir())[-40:]  # the tail of the list: not yet read
+    # files are read in order and committed 64 chunks (here 64 files) at a time: at the first commit the
+    # reader is at file 64, so the last 40 are not read yet
+    wait_mid_run(p, home)
+    gone = sorted(corpus.iterdir())[-40:]
     for f in gone:
         f.unlink()
     out, _ = p.communicate(timeout=300)
@@ -99,6 +124,7 @@ def test_file_vanishing_mid_run_is_named_and_rest_indexed(tmp_path):
     failed = {Path(f["path"]).name for f in s["failed"]}
     assert len(s["added"]) + len(failed) == 120
     assert all("not found" in f["error"] for f in s["failed"])
+    assert failed == {f.name for f in gone}, "every vanished file is named, no other"
     assert {Path(x).name for x in s["added"]} | failed == {f"doc{i:03d}.txt" for i in range(120)}
 
 
@@ -125,11 +151,12 @@ def test_chroma_server_stopped_mid_ingest_and_mid_query(tmp_path):
         env = dict(os.environ, HOIDAP_HOME=str(home))
         p = subprocess.Popen([*HOIDAP, "ingest", str(corpus), "--chroma-url", url], env=env, cwd=ROOT,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(4)
+        done = wait_mid_run(p, home)  # the first documents are in: stop the server under the rest
         stop(srv)
         out, err = p.communicate(timeout=300)
         assert p.returncode != 0
         assert f"Chroma server at {url}" in err, err
+        assert done <= committed(home) < 150, "stopped mid-ingest: what was stored is kept, the rest is not"
         q = run_cli("ask", "hộ dân trồng chè", "--llm", "none", "--chroma-url", url, home=home, check=False)
         assert q.returncode != 0 and f"Chroma server at {url}" in q.stderr, q.stderr
         srv = start_chroma(tmp_path / "srv", port)
