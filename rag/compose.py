@@ -225,15 +225,19 @@ def compose_article(q: Question, lib: Library, hits: list[Hit]) -> Composed:
     ref = q.articles[0]
     named = lib.named(q.documents)
     candidates = named or list(dict.fromkeys(h.doc_id for h in hits)) + lib.all_ids()
-    for doc_id in dict.fromkeys(candidates):
+    having = [d for d in dict.fromkeys(candidates) if article_units(lib.units(d), ref)]
+    for doc_id in having[:1]:
         units = lib.units(doc_id)
         body = article_units(units, ref)
         if body:
             head = next((u for u in units if u.article == ref.article and u.kind == "heading"), None)
             title = head.text.split(".", 1)[1].strip() if head and "." in head.text else ""
             number = lib.info(doc_id).get("number", "")
+            others = [lib.info(d).get("number") or lib.info(d).get("title", "") for d in having[1:]]
             lead = (f"{str(ref)[0].upper()}{str(ref)[1:]}" + (f" ({title})" if title else "")
-                    + (f" của văn bản số {number}" if number else "") + " quy định:")
+                    + (f" của văn bản số {number}" if number else "") + " quy định"
+                    + (f" (văn bản khác cũng có {ref}: {', '.join(others)}; hãy nêu số văn bản để chọn)"
+                       if others else "") + ":")
             return _enumerate(doc_id, body, lib, hits, 1.0, lead, basis="article")
     return Composed("", [])
 
