@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import QUESTION, ROOT, SEED, free_port, served_app
+from conftest import QUESTION, ROOT, SEED, app_on, served_app, sibling
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -127,8 +127,10 @@ def _write_folder(folder: Path, noun: str, what: str, firsts, seconds, base: int
     return names
 
 
-def _ask_while(running, client, coll, before: int, deadline_s: float) -> tuple[int, int, list[float]]:
-    """Ask the two seed questions in turn until `running()` is false; every answer must be right."""
+def _ask_while(running, client, coll, before: int, deadline_s: float,
+               on_submitted=lambda: None) -> tuple[int, int, list[float]]:
+    """Ask the two seed questions in turn until `running()` is false; every answer must be right.
+    `on_submitted` runs once each question is in flight (the upload test lets its next batch start then)."""
     asked, during_writes, lat = 0, 0, []
     deadline = time.monotonic() + deadline_s
     while running():
@@ -136,7 +138,9 @@ def _ask_while(running, client, coll, before: int, deadline_s: float) -> tuple[i
         case = CASES[asked % 2]
         n_before = len(coll.documents())  # committed rows, read through the server's own connection
         t0 = time.perf_counter()
-        r = client.submit(case[0], api_name="/ask").result(timeout=PER_REQUEST_S)
+        job = client.submit(case[0], api_name="/ask")
+        on_submitted()
+        r = job.result(timeout=PER_REQUEST_S)
         lat.append(time.perf_counter() - t0)
         n_after = len(coll.documents())
         _check(r, case)
@@ -161,12 +165,16 @@ def test_answers_stay_correct_while_upload_ingest_runs(server, tmp_path):
     before = len(coll.documents())
     c = Client(server["url"], verbose=False)
     box: dict = {}
+    # each upload starts once a question is in flight: six questions at least overlap the ingest, by
+    # construction rather than by timing
+    question_in_flight = threading.Semaphore(0)
 
     def work():  # six uploads of five files in a row: commits spread over the run
         files = sorted(folder.iterdir())
         box["added"], box["failed"] = [], []
         try:
             for i in range(0, len(files), 5):
+                assert question_in_flight.acquire(timeout=PER_REQUEST_S), "no question was asked"
                 s = ingest_paths(files[i:i + 5], comp.collection(), comp.embedder,
                                  chunk_tokens=comp.settings.chunk_tokens, overlap=comp.settings.chunk_overlap)
                 box["added"] += s.added
@@ -176,11 +184,11 @@ def test_answers_stay_correct_while_upload_ingest_runs(server, tmp_path):
 
     t = threading.Thread(target=work, daemon=True)
     t.start()
-    asked, during_writes, lat = _ask_while(t.is_alive, c, coll, before, 75)
+    asked, during_writes, lat = _ask_while(t.is_alive, c, coll, before, 150, question_in_flight.release)
     t.join(timeout=30)
     assert "e" not in box, box.get("e")
     assert len(box["added"]) == len(names) and not box["failed"], box
-    assert asked >= 3, f"only {asked} question(s) were asked while the ingest ran"
+    assert asked >= 6, asked
     assert len(coll.documents()) == before + len(names)
     k = 17
     r = c.predict(f"Xưởng mộc {names[k]} có bao nhiêu thợ mộc?", api_name="/ask")
@@ -209,20 +217,25 @@ def test_answers_stay_correct_while_cli_ingest_runs(server, tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "ingest", str(folder)], env=env, cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        asked, during_writes, lat = _ask_while(lambda: proc.poll() is None, c, coll, before, 75)
-        out, err = proc.communicate(timeout=30)
+        # until the other process has committed every new document (its rows, through the server's own
+        # connection); it is still starting when the first question goes out
+        ingesting = lambda: proc.poll() is None and len(coll.documents()) < before + len(names)  # noqa: E731
+        asked, during_writes, lat = _ask_while(ingesting, c, coll, before, 150)
+        out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0, err
-    assert asked >= 3, f"only {asked} question(s) were asked while the ingest ran"
+    assert asked >= 1
     assert len(coll.documents()) == before + len(names)
     for case in CASES[:2]:
         _check(c.predict(case[0], api_name="/ask"), case)
-    # does the running server find a document that another process added? (reported, not asserted)
+    # the running server finds a document another process added (its BM25 reloads on the other commit)
     k = 17
     r = c.predict(f"Làng nghề {names[k]} có bao nhiêu hộ làm nghề?", api_name="/ask")
     seen = (not r["refused"]) and str(120 + k) in r["answer"]
+    assert seen, r
+    assert Path(r["citations"][0]["source"]).name == f"lang-nghe-{k:02d}.txt", r["citations"]
     print(f"\n[CLI ingest beside server] {asked} questions answered correctly while `hoidap ingest` of {len(names)} "
           f"docs ran ({during_writes} of them after its first commit); latency p50 {_pct(lat, 50):.2f} s, "
           f"max {max(lat):.2f} s; new document found by the running server afterwards: {seen} "
@@ -233,9 +246,6 @@ def test_answers_stay_correct_while_cli_ingest_runs(server, tmp_path):
 def test_generator_that_never_answers_times_out_to_extractive(server):
     """An OpenAI-compatible endpoint on 127.0.0.1 that accepts the connection and then says nothing."""
     from gradio_client import Client
-
-    from rag.components import Components
-    from ui.app import build_app, launch
 
     lsock = socket.socket()
     lsock.bind(("127.0.0.1", 0))
@@ -253,19 +263,14 @@ def test_generator_that_never_answers_times_out_to_extractive(server):
                 continue
 
     threading.Thread(target=silent, daemon=True).start()
-    base = server["comp"]
-    comp = Components(base.settings.model_copy(update={
-        "llm": "openai", "openai_base_url": f"http://127.0.0.1:{lsock.getsockname()[1]}/v1", "llm_timeout": 2.0}))
-    comp.__dict__["store"], comp.__dict__["embedder"] = base.store, base.embedder  # same data, same model
-    app = build_app(comp, llm="openai")
-    port = free_port()
-    launch(app, comp, host="127.0.0.1", port=port, prevent_thread_lock=True)
+    comp = sibling(server["comp"], llm="openai", openai_base_url=f"http://127.0.0.1:{lsock.getsockname()[1]}/v1",
+                   llm_timeout=2.0)
     try:
-        t0 = time.perf_counter()
-        r = Client(f"http://127.0.0.1:{port}/", verbose=False).submit(QUESTION, api_name="/ask").result(timeout=60)
-        took = time.perf_counter() - t0
+        with app_on(comp, llm="openai") as url:
+            t0 = time.perf_counter()
+            r = Client(url, verbose=False).submit(QUESTION, api_name="/ask").result(timeout=60)
+            took = time.perf_counter() - t0
     finally:
-        app.close()
         stop.set()
         for s in held:
             s.close()
