@@ -8,6 +8,10 @@ from ingest.embed import Embedder
 from ingest.lexical import is_unaccented, syllables
 from ingest.normalize import normalize_text
 from ingest.store import Collection
+from rag.accents import restore
+
+RESTORE_FROM = 10  # an accent-free question's diacritics are put back from its best BM25 passages
+UNACCENTED_DENSE_WEIGHT = 0.2  # the dense share in the fusion for an accent-free question
 
 
 @dataclass
@@ -74,10 +78,12 @@ class Retriever:
         top_k = top_k or self.top_k
         mode = mode or self.mode
         q = normalize_text(query)
+        lex = dict(self.coll.lexical_search(q, self.candidates))
         dense: dict[str, float] = {}
         if self.embedder is not None:
-            dense = dict(self.coll.dense_search(self.embedder.embed_query(q), self.candidates))
-        lex = dict(self.coll.lexical_search(q, self.candidates))
+            # the embedder reads bare syllables poorly: it reads the question with its diacritics put back
+            dq = self._restored(q, lex) if is_unaccented(q) else q
+            dense = dict(self.coll.dense_search(self.embedder.embed_query(dq), self.candidates))
         signals = {"dense": max(dense.values(), default=0.0), "bm25": max(lex.values(), default=0.0),
                    "idf_mass": self.coll.lexical_idf_mass(q)}
         # the mode decides which scores rank the hits
@@ -111,6 +117,12 @@ class Retriever:
                 break
         return hits, signals
 
+    def _restored(self, q: str, lex: dict[str, float]) -> str:
+        """An accent-free question with its diacritics put back from the passages BM25 found (rag.accents)."""
+        top = sorted(lex, key=lambda k: -lex[k])[:RESTORE_FROM]
+        rows = self.coll.chunks(top)
+        return restore(q, [rows[k].text for k in top if k in rows])
+
     def _fuse(self, dense: dict[str, float], lex: dict[str, float], q: str) -> dict[str, float]:
         keys = set(dense) | set(lex)
         if self.fusion == "rrf":
@@ -120,6 +132,6 @@ class Retriever:
             top = max(raw.values(), default=1.0)
             return {k: v / top for k, v in raw.items()}
         # an accent-free query: dense vectors of bare syllables are unreliable, lean on the folded BM25 field
-        w = self.dense_weight if not is_unaccented(q) else min(self.dense_weight, 0.2)
+        w = self.dense_weight if not is_unaccented(q) else min(self.dense_weight, UNACCENTED_DENSE_WEIGHT)
         nd, nl = _minmax(dense), _minmax(lex)
         return {k: w * nd.get(k, 0.0) + (1 - w) * nl.get(k, 0.0) for k in keys}
