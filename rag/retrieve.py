@@ -11,7 +11,6 @@ from ingest.store import Collection
 from rag.accents import restore
 
 RESTORE_FROM = 10  # an accent-free question's diacritics are put back from its best BM25 passages
-UNACCENTED_DENSE_WEIGHT = 0.2  # the dense share in the fusion for an accent-free question
 
 
 @dataclass
@@ -89,7 +88,7 @@ class Retriever:
         # the mode decides which scores rank the hits
         dense = dense if mode != "bm25" else {}
         lex = lex if mode != "dense" else {}
-        fused = self._fuse(dense, lex, q) if mode == "hybrid" else (dense or lex)
+        fused = self._fuse(dense, lex) if mode == "hybrid" else (dense or lex)
         ranked = sorted(fused, key=lambda k: -fused[k])
         rows = self.coll.chunks(ranked[: max(top_k * 3, 20, self.rerank_pool)])
         norm = _minmax(fused) if mode != "hybrid" else fused
@@ -123,7 +122,7 @@ class Retriever:
         rows = self.coll.chunks(top)
         return restore(q, [rows[k].text for k in top if k in rows])
 
-    def _fuse(self, dense: dict[str, float], lex: dict[str, float], q: str) -> dict[str, float]:
+    def _fuse(self, dense: dict[str, float], lex: dict[str, float]) -> dict[str, float]:
         keys = set(dense) | set(lex)
         if self.fusion == "rrf":
             rd = {k: i for i, k in enumerate(sorted(dense, key=lambda k: -dense[k]))}
@@ -131,7 +130,7 @@ class Retriever:
             raw = {k: (1 / (60 + rd[k]) if k in rd else 0) + (1 / (60 + rl[k]) if k in rl else 0) for k in keys}
             top = max(raw.values(), default=1.0)
             return {k: v / top for k, v in raw.items()}
-        # an accent-free query: dense vectors of bare syllables are unreliable, lean on the folded BM25 field
-        w = self.dense_weight if not is_unaccented(q) else min(self.dense_weight, UNACCENTED_DENSE_WEIGHT)
+        # an accent-free question is fused like any other: its dense search read it with diacritics restored
+        w = self.dense_weight
         nd, nl = _minmax(dense), _minmax(lex)
         return {k: w * nd.get(k, 0.0) + (1 - w) * nl.get(k, 0.0) for k in keys}
