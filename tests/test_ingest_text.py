@@ -89,3 +89,13 @@ def test_questions_typed_without_some_diacritics_are_searched_accent_free():
     for q in ("Nghị định 100 có hiệu lực từ ngày nào?", "DEC ban đầu có 3 lớp?", "Ai đã giành Super Bowl XLIX?",
               "Vitamin D và natri có tác dụng gì?"):
         assert not is_unaccented(q), q
+
+
+def test_accent_free_question_takes_the_spelling_of_the_passages_it_matched():
+    from rag.accents import restore
+
+    passages = ["Nghị quyết 37-NQ/TW được ban hành ngày 01/7/2004.", "Bản đồ vùng trung du có bạn đọc."]
+    # "ban" folds to "bản", "bạn" and "ban": its neighbour "hanh" picks "ban hành"; a word the passages do not
+    # hold, a number and the punctuation stay as typed
+    assert restore("Nghi quyet 37 ban hanh ngay nao?", passages) == "Nghị quyết 37 ban hành ngày nao?"
+    assert restore("ban do vung trung du", passages) == "bản đồ vùng trung du"
