@@ -49,7 +49,17 @@ def start_server(home: Path, llm: str) -> tuple[subprocess.Popen, str]:
     line = p.stdout.readline()
     if "API on" not in line:
         raise SystemExit(f"server did not start: {line}{p.stdout.read()}")
-    return p, f"http://127.0.0.1:{port}/v1"
+    base = f"http://127.0.0.1:{port}/v1"
+    import httpx
+
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:  # the banner comes before the socket accepts: wait for an answer
+        try:
+            if httpx.get(f"{base}/models", timeout=5).status_code == 200:
+                return p, base
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    raise SystemExit("server did not answer /v1/models within 300 s")
 
 
 def client_loop(base: str, k: int, stop: float, out: list, lock: threading.Lock) -> None:

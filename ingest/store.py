@@ -95,6 +95,10 @@ class Store:
 
     @property
     def client(self):
+        with self.lock:  # concurrent first requests of a server must not open Chroma twice
+            return self._open_client()
+
+    def _open_client(self):
         if self._client is None:
             import chromadb
             from chromadb.config import Settings as ChromaSettings
@@ -204,6 +208,10 @@ class Collection:
     # -- Chroma -------------------------------------------------------------------------------
     @property
     def chroma(self):
+        with self.lock:
+            return self._open_chroma()
+
+    def _open_chroma(self):
         if self._chroma is None:
             try:
                 self._chroma = self.store.client.get_or_create_collection(
