@@ -469,64 +469,45 @@ def _rss_of(pid: int) -> dict:
     return out
 
 
-def phase_serve(a, res: dict) -> None:
-    hoidap = str(Path(PY).parent / "hoidap")
+def _serve_and_ask(a, data_dir: Path, questions: tuple[str, str], extra: tuple = ()) -> dict:
+    """Start `hoidap serve` over DATA_DIR (collection "bench"), ask two questions through /ask, read its memory."""
     port = free_port()
-    env = dict(os.environ, HOIDAP_LLM_MODEL_PATH=a.gguf)
-    cmd = [hoidap, "serve", "--data-dir", str(a.work / "ingest-demo"), "-c", "bench", "--port", str(port)]
+    cmd = [str(Path(PY).parent / "hoidap"), "serve", "--data-dir", str(data_dir), "-c", "bench", "--port", str(port),
+           *extra]
     t = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(cmd, env=dict(os.environ, HOIDAP_LLM_MODEL_PATH=a.gguf), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
     try:
-        if not wait_port(port, 180, proc):
-            res["serve"] = {"error": "hoidap serve did not start"}
-            return
-        t_up = time.perf_counter() - t
-        rss_idle = _rss_of(proc.pid)
+        if not wait_port(port, 300, proc):
+            return {"error": "hoidap serve did not start"}
+        out = {"listening_s": round(time.perf_counter() - t, 1), "rss_idle_mb": _rss_of(proc.pid)}
         from gradio_client import Client
 
         c = Client(f"http://127.0.0.1:{port}/", verbose=False)
-        t = time.perf_counter()
-        r = c.predict("Hội nghị quán triệt Nghị quyết 11-NQ/TW được tổ chức khi nào?", api_name="/ask")
-        t_first = time.perf_counter() - t
-        t = time.perf_counter()
-        c.predict("Khi nào dịch hạch Cái Chết Đen xuất hiện ở châu Âu?", api_name="/ask")
-        t_second = time.perf_counter() - t
-        res["serve"] = {"command": "hoidap serve --data-dir DIR -c bench (HOIDAP_LLM_MODEL_PATH=GGUF)",
-                        "listening_s": round(t_up, 1), "rss_idle_mb": rss_idle, "first_ask_s": round(t_first, 1),
-                        "second_ask_s": round(t_second, 1), "first_ask_mode": r.get("mode"),
-                        "rss_after_asks_mb": _rss_of(proc.pid), "load": load()}
+        for k, q in zip(("first", "second"), questions):
+            t = time.perf_counter()
+            r = c.predict(q, api_name="/ask")
+            out[f"{k}_ask_s"] = round(time.perf_counter() - t, 1)
+            out.setdefault("first_ask_mode", r.get("mode"))
+        return out | {"rss_after_asks_mb": _rss_of(proc.pid), "load": load()}
     finally:
         stop(proc)
+
+
+def phase_serve(a, res: dict) -> None:
+    res["serve"] = {"command": "hoidap serve --data-dir DIR -c bench (HOIDAP_LLM_MODEL_PATH=GGUF)"} | _serve_and_ask(
+        a, a.work / "ingest-demo", ("Hội nghị quán triệt Nghị quyết 11-NQ/TW được tổ chức khi nào?",
+                                    "Khi nào dịch hạch Cái Chết Đen xuất hiện ở châu Âu?"))
     log("serve", res["serve"])
 
 
 def phase_serve_large(a, res: dict) -> None:
-    """`hoidap serve` over the largest built collection, both models loaded: peak RSS after two questions."""
+    """`hoidap serve` over the largest built collection, both models loaded: peak RSS after two questions.
+    The generated style: the generator is loaded and answers (a clear quote would skip it)."""
     size = max(a.sizes)
-    hoidap = str(Path(PY).parent / "hoidap")
-    port = free_port()
-    env = dict(os.environ, HOIDAP_LLM_MODEL_PATH=a.gguf)
-    # the generated style: the generator is loaded and answers (a clear quote would skip it)
-    cmd = [hoidap, "serve", "--data-dir", str(a.work / f"coll-{size}"), "-c", "bench", "--port", str(port),
-           "--answer-style", "generated"]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    try:
-        if not wait_port(port, 300, proc):
-            res["serve_large"] = {"error": "hoidap serve did not start"}
-            return
-        from gradio_client import Client
-
-        c = Client(f"http://127.0.0.1:{port}/", verbose=False)
-        t = time.perf_counter()
-        r = c.predict("Khi nào dịch hạch Cái Chết Đen xuất hiện ở châu Âu?", api_name="/ask")
-        t_first = time.perf_counter() - t
-        t = time.perf_counter()
-        c.predict("Triệu chứng của bệnh sởi là gì?", api_name="/ask")
-        res["serve_large"] = {"chunks": size, "first_ask_s": round(t_first, 1),
-                              "second_ask_s": round(time.perf_counter() - t, 1), "first_ask_mode": r.get("mode"),
-                              "rss_after_asks_mb": _rss_of(proc.pid), "load": load()}
-    finally:
-        stop(proc)
+    res["serve_large"] = {"chunks": size} | _serve_and_ask(
+        a, a.work / f"coll-{size}", ("Khi nào dịch hạch Cái Chết Đen xuất hiện ở châu Âu?",
+                                     "Triệu chứng của bệnh sởi là gì?"), ("--answer-style", "generated"))
     log("serve_large", res["serve_large"])
 
 
