@@ -19,7 +19,7 @@ from rag.settings import load_settings
 def test_rrf_ranks_by_reciprocal_ranks_not_by_scores():
     """A chunk first in both lists beats one first in one list; raw score sizes do not matter."""
     r = Retriever(None, None, fusion="rrf")
-    fused = r._fuse({"a": 0.9, "b": 0.8, "c": 0.1}, {"b": 900.0, "c": 3.0, "d": 2.0}, "câu hỏi")
+    fused = r._fuse({"a": 0.9, "b": 0.8, "c": 0.1}, {"b": 900.0, "c": 3.0, "d": 2.0})
     # b: ranks 1 and 0 -> 1/61 + 1/60; a: rank 0 dense only -> 1/60; d: rank 2 lexical only -> 1/62
     assert max(fused, key=fused.get) == "b" and fused["b"] == 1.0
     assert fused["a"] == pytest.approx((1 / 60) / (1 / 61 + 1 / 60))
