@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Callable
 
 from llama_index.core.base.llms.types import ChatMessage
 
 from ingest.lexical import is_unaccented
-from rag.chat import condense
-from rag.compose import (UNCLEAR, Composed, compose_article, compose_comparison, compose_definition, compose_list,
+from rag.chat import asks_more, condense
+from rag.compose import (UNCLEAR, Composed, bullet, compose_article, compose_comparison, compose_definition, compose_list,
                           compose_summary, compose_yesno, extractive, in_article, mentions, quote)
 from rag.generate import GeneratorError
 from rag.question import Question, understand
@@ -17,6 +17,8 @@ from rag.rank import Passage, ranked_sentences, select_passages
 from rag.retrieve import Hit, Retriever
 from rag.units import Library
 from rag.verify import REFUSAL, parse_markers, verify, whole_units
+
+NOTHING_MORE = "Câu trả lời trước đã nêu đủ các ý tìm thấy trong tài liệu."
 
 SYSTEM = (
     "Bạn là trợ lý hỏi đáp trên tài liệu của người dùng. Chỉ dùng thông tin trong các đoạn trích được đánh số. "
@@ -121,6 +123,8 @@ class Answerer:
             on_token: Callable[[str], None] | None = None) -> Answer:
         llm = self.llm if llm is ... else llm
         t0 = time.perf_counter()
+        if history and asks_more(question):
+            return self._more(question, history, llm, on_token, t0)
         standalone = condense(question, history, llm) if history else question
         q = understand(standalone)
         a = self._ask(question, standalone, q, llm, on_token, t0)
@@ -209,6 +213,22 @@ class Answerer:
             show(text)
         timings["total_s"] = round(time.perf_counter() - t0, 3)
         return Answer(question, text, False, cites, related, mode, notice, standalone, sig, timings)
+
+    def _more(self, question: str, history: list[ChatMessage], llm, on_token, t0: float) -> Answer:
+        """"thêm" after an answer capped at CAP items: the items it left out, each cited, numbered anew.  The
+        previous question is answered again (the conversation is all a client sends back, in every door)."""
+        users = [i for i, m in enumerate(history) if m.role.value == "user"]
+        if not users or asks_more(history[users[-1]].content or ""):  # all was shown at the first "thêm"
+            return Answer(question, NOTHING_MORE, True, [], mode="refused", standalone_question=question)
+        prev = self.ask(history[users[-1]].content, history[:users[-1]] or None, llm=llm)
+        items = [replace(c, n=k + 1) for k, c in enumerate(prev.more)]
+        text = "\n".join(bullet(c) for c in items) or NOTHING_MORE  # a Citation quotes like a Passage
+        if on_token:
+            on_token(text)
+        timings = {"total_s": round(time.perf_counter() - t0, 3), "first_token_s": round(time.perf_counter() - t0, 3)}
+        return Answer(question, text, not items, items, prev.passages, "composed" if items else "refused", "",
+                      question, prev.signals, timings, prev.question_type,
+                      understood=prev.understood)
 
     def _answerable_hits(self, text: str) -> list[Hit]:
         """The hits for a text, or none when the refusal decision says the documents do not cover it."""

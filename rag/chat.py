@@ -20,6 +20,15 @@ def is_follow_up(question: str) -> bool:
     return len(syllables(q)) <= 6 or any(c in q for c in FOLLOW_UP_CUES)
 
 
+# "thêm", "xem thêm", "còn gì nữa": the items the previous answer left out ("… và N ý khác")
+MORE = ("thêm", "xem thêm", "còn gì nữa", "còn nữa", "còn ý nào nữa", "them", "xem them", "con gi nua", "con nua",
+        "con y nao nua")
+
+
+def asks_more(question: str) -> bool:
+    return question.lower().strip(" ?.!…") in MORE
+
+
 def condense(question: str, history: list[ChatMessage], llm=None) -> str:
     """llama-index's condense-question pattern; without a generator, the last question gives context."""
     users = [m.content for m in history if m.role.value == "user" and m.content]

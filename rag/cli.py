@@ -220,9 +220,6 @@ def cmd_ask(args, comp) -> int:
     return 0
 
 
-MORE = ("thêm", "xem thêm", "còn gì nữa", "còn nữa", "them", "xem them", "con gi nua", "con nua")
-
-
 def cmd_chat(args, comp) -> int:
     """Questions from stdin, one per line; each answer printed (or one JSON object per line with --json) with
     the standalone question a follow-up was resolved to.  "thêm" lists the items the last answer left out."""
@@ -233,19 +230,13 @@ def cmd_chat(args, comp) -> int:
     ans = comp.answerer(llm=args.llm)
     as_json = getattr(args, "json", False)
     history: list = []
-    last = None
     if sys.stdin.isatty() and not as_json:
         print("hoidap chat: một câu hỏi mỗi dòng; 'thêm' để xem các ý còn lại; Ctrl-D để thoát.", file=sys.stderr)
     for line in sys.stdin:
         question = line.strip()
         if not question:
             continue
-        if question.lower().strip(" ?.!") in MORE:
-            items = last.more if last else []
-            text = "\n".join(f"- [{c.n}] {' '.join(c.text.split())}" for c in items) or "Không còn ý nào khác."
-            _out(args, {"question": question, "more": [asdict(c) for c in items]}, text)
-            continue
-        last = ans.ask(question, history=history or None)
+        last = ans.ask(question, history=history or None)  # "thêm": the items the last answer left out
         history += [ChatMessage(role="user", content=last.standalone_question or question),
                     ChatMessage(role="assistant", content=last.answer)]
         if as_json:

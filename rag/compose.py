@@ -114,15 +114,20 @@ def siblings(units: list[Unit], i: int) -> list[Unit]:
 def list_items(units: list[Unit], i: int, steps: bool = False) -> list[Unit]:
     """The items a question asking for several things is answered with, from the unit that matched it best:
     what it heads, the list it belongs to, the enumeration inside it, or else the rest of its paragraph.  A
-    heading is answered with the first list under it (with `steps`: the first that reads as steps), else with
-    all that is under it."""
+    heading is answered with the first list under it (with `steps`: the first that reads as steps, else its
+    sentences outside lists), else with all that is under it."""
     u = units[i]
     if u.kind == "heading":
         section = children(units, i)
         heads = [x for x in section if x.lead_in and len(children(units, units.index(x))) >= 2]
         lists = [(children(units, units.index(x)), x.text) for x in heads]
-        fit = [x for x in lists if _steps(*x)] if steps else lists
-        return (fit or lists or [(section, "")])[0][0][:CAP * 2]
+        if not steps:
+            return (lists or [(section, "")])[0][0][:CAP * 2]
+        fit = [x for x in lists if _steps(*x)]
+        # no list of steps under it: the steps may be told in its sentences (a list of conditions is not how)
+        in_lists = {id(u) for x in heads for u in [x, *children(units, units.index(x))]}
+        prose = [x for x in section if x.kind == "sentence" and id(x) not in in_lists]
+        return (fit[0][0] if fit else prose or (lists or [(section, "")])[0][0])[:CAP * 2]
     for items in (children(units, i), siblings(units, i), inline_items(u)):
         if len(items) >= 2:
             return items
@@ -152,36 +157,61 @@ _GENERIC = {"các", "những", "bước", "thủ", "tục", "quy", "trình", "t�
 _GENERIC_FOLDED = {fold(w) for w in _GENERIC} - {"thi"}  # folded, "thi" is also "thi" (an exam)
 
 
+def _fit(q: Question, units: list[Unit], i: int) -> int:
+    """How well the unit at `i` can anchor an answer of several items: 1 when it heads or belongs to a list.
+    A procedure asks for steps: a list that reads as steps is 2; prose (it may tell the steps in sentences) is
+    1; a list of conditions, cases or rights is not how to do something: 0."""
+    structured = _structured(units, i)
+    if q.type != "procedure":
+        return int(structured)
+    lead = units[i].text if units[i].lead_in else ""
+    if _steps(list_items(units, i, True), lead):
+        return 2
+    return 0 if structured and units[i].kind != "heading" else 1
+
+
+ABOUT_SLACK = 0.15  # anchors this close in how much they are about the question are ranked by their shape
+
+
 def compose_list(q: Question, ranked, lib: Library, hits: list[Hit], margin: float = PROMPT_MARGIN,
                  min_coverage: float = 0.6) -> Composed:
-    """Items in document order, each cited, at most CAP shown.  The anchor is the best-ranked sentence, or a
-    nearly as good one (within `margin`) that heads or belongs to a list."""
+    """Items in document order, each cited, at most CAP shown.  The anchor is, of the best-ranked sentences
+    (within `margin` of the best), one about what was asked (most of the question's words, the rare ones
+    weighing more, in it, what it is under and its first items) that heads or belongs to a list, else the best
+    of those about what was asked."""
     if not ranked:
         return Composed("", [])
     best = ranked[0][0]
-    anchor = None
-    for score, (_, a, _, _, h) in ranked[:5]:
+    generic = _GENERIC_FOLDED if q.unaccented else _GENERIC
+    core = " ".join(w for w in q.focus.split() if w.lower().strip("?,.") not in generic) or q.focus
+    pool = [r[1][3] for r in ranked[:20]]
+
+    def covers(text: str) -> float:
+        return min(coverage(core, text), weighted_coverage(core, text, pool))
+
+    candidates, closest = [], 0.0
+    for rank, (score, (_, a, _, _, h)) in enumerate(ranked[:5]):
         if score < best - margin:
             break
         units = lib.units(h.doc_id)
         i = unit_at(units, a)
         if i is None:
             continue
-        lead = units[i].text if units[i].lead_in else ""
-        fit = _structured(units, i) + (q.type == "procedure" and _steps(list_items(units, i, True), lead))
-        if anchor is None or fit > anchor[3]:
-            anchor = (h.doc_id, units, i, fit)
-    if anchor is None:
-        return Composed("", [])
-    doc_id, units, i, _ = anchor
+        # a question about a procedure the documents do not describe meets some other procedure: the list must
+        # be about what was asked (the unit, what it is under and its first items)
+        cov = covers(" ".join([units[i].text, lib.context(h.doc_id, i)] +
+                              [u.text for u in list_items(units, i, q.type == "procedure")[:3]]))
+        closest = max(closest, cov)
+        if cov >= min_coverage:
+            candidates.append((cov, _fit(q, units, i), -rank, h.doc_id, units, i))
+    if not candidates:
+        return Composed("", [], basis=f"anchor covers {closest:.2f}")
+    # the one most about what was asked (the steps of "trình tự xét học bổng" are not those of "khiếu nại kết
+    # quả xét học bổng"); of those nearly as much about it, the one that best fits the shape asked for
+    top = max(c[0] for c in candidates)
+    anchor = max((c for c in candidates if c[0] >= top - ABOUT_SLACK), key=lambda c: c[1:3])[3:]
+    doc_id, units, i = anchor
     items = list_items(units, i, q.type == "procedure")
-    # the list must be about what was asked: most of the question's words in the anchor, what it is under and the
-    # first items (a question about a procedure the documents do not describe meets some other procedure)
-    seen = " ".join([units[i].text, lib.context(doc_id, i)] + [u.text for u in items[:3]])
-    generic = _GENERIC_FOLDED if q.unaccented else _GENERIC
-    core = " ".join(w for w in q.focus.split() if w.lower().strip("?,.") not in generic)
-    if coverage(core or q.focus, seen) < min_coverage:
-        return Composed("", [], basis=f"anchor covers {coverage(core or q.focus, seen):.2f}")
     if not _structured(units, i) and units[i].kind != "heading":
         # no list in the source: the anchor's paragraph, and the other sentences that rank close to it (the
         # generator would have been shown the same ones), each whole, in document order
@@ -189,7 +219,16 @@ def compose_list(q: Question, ranked, lib: Library, hits: list[Hit], margin: flo
                 if sc >= best - margin and h.doc_id == doc_id]
         items = sorted({*items, *(units[k] for k in near if k is not None and units[k].kind != "heading")},
                        key=lambda u: u.start)
+    if q.type == "procedure":
+        items = step_run(items)
     return _enumerate(doc_id, items, lib, hits, best, basis=units[i].kind)
+
+
+def step_run(items: list[Unit]) -> list[Unit]:
+    """Prose that tells the steps ("Trước hết, … Sau đó, … Cuối cùng, …"): the sentences from the first step to
+    the last, without what is said around them; the items unchanged when fewer than two read as steps."""
+    marked = [k for k, u in enumerate(items) if _STEP.match(u.text)]
+    return items[marked[0]:marked[-1] + 1] if len(marked) >= 2 else items
 
 
 def _enumerate(doc_id: str, items: list[Unit], lib: Library, hits, score: float, lead: str = "",
@@ -199,7 +238,7 @@ def _enumerate(doc_id: str, items: list[Unit], lib: Library, hits, score: float,
     shown, more = ps[:CAP], ps[CAP:]
     lines = ([lead] if lead else []) + [bullet(p) for p in shown]
     if more:
-        lines.append(f"… và {len(more)} ý khác.")
+        lines.append(f"… và {len(more)} ý khác (hỏi «thêm» để xem).")
     return Composed("\n".join(lines), shown, more, basis=basis)
 
 

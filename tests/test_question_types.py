@@ -42,6 +42,19 @@ Thủ tục làm thẻ thư viện như sau:
 | Dịch vụ | Mức phí |
 | Làm thẻ mới | 20.000 đồng |
 | Cấp lại thẻ | 30.000 đồng |
+
+Điều 6. Tài liệu phục vụ bạn đọc
+Thư viện phục vụ bạn đọc các loại tài liệu sau đây:
+a) Sách giáo khoa;
+b) Sách tham khảo;
+c) Báo in;
+d) Tạp chí khoa học;
+đ) Luận văn thạc sĩ;
+e) Luận án tiến sĩ;
+g) Bản đồ;
+h) Tài liệu số;
+i) Sách nói;
+k) Tranh ảnh tư liệu.
 """
 
 NEWS = """Lễ hội hoa xuân của thành phố được tổ chức vào sáng 2-2. Đây là lần đầu tiên lễ hội kéo dài suốt 10 ngày. \
@@ -162,7 +175,22 @@ def test_chat_resolves_follow_ups_and_shows_the_standalone_question(docs_home):
     turns = [json.loads(line) for line in p.stdout.strip().splitlines()]
     assert turns[0]["question_type"] == "article"
     assert turns[1]["standalone_question"] == "Điều 4 quy định mấy bước?"
-    assert turns[2] == {"question": "thêm", "more": []}
+    assert turns[2]["refused"] and turns[2]["answer"] == "Câu trả lời trước đã nêu đủ các ý tìm thấy trong tài liệu."
     human = run_cli("chat", "--llm", "none", home=home,
                     input="Quy chế thử nghiệm về thư viện số 77/QĐ-TV áp dụng cho ai?\nCòn Điều 2 thì sao?\n")
     assert re.search(r"^» .*Điều 2", human.stdout, re.M), human.stdout
+
+
+def test_a_long_list_is_capped_and_more_shows_the_rest_in_order(docs_home):
+    home, texts = docs_home
+    p = run_cli("chat", "--llm", "none", "--json", home=home,
+                input="Thư viện phục vụ những loại tài liệu nào?\nthêm\nxem thêm\n")
+    first, more, again = [json.loads(line) for line in p.stdout.strip().splitlines()]
+    assert first["question_type"] == "list"
+    assert [c["text"] for c in first["citations"]][:2] == ["a) Sách giáo khoa;", "b) Sách tham khảo;"]
+    assert len(first["citations"]) == 8 and first["answer"].endswith("… và 2 ý khác (hỏi «thêm» để xem).")
+    assert [c["text"] for c in more["citations"]] == ["i) Sách nói;", "k) Tranh ảnh tư liệu."]
+    assert more["answer"] == "- i) Sách nói [1];\n- k) Tranh ảnh tư liệu [2]."
+    assert not more["refused"]
+    assert_whole_units(more, texts)
+    assert again["refused"]  # everything was shown at the first "thêm"
