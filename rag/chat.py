@@ -16,8 +16,18 @@ FOLLOW_UP_CUES = ("thì sao", "còn ", "nó ", "đó", "này", "họ ", "ông �
 
 
 def is_follow_up(question: str) -> bool:
+    """A question that leans on the previous one: it says so ("còn … thì sao", "điều đó"), or it is short and
+    names no article, document or term of its own ("áp dụng cho ai?", but not "Điều 2 quy định gì?" or
+    "Bạn đọc là gì?")."""
+    from rag.question import understand  # a light module; imported here to keep chat free of cycles
+
     q = question.lower()
-    return len(syllables(q)) <= 6 or any(c in q for c in FOLLOW_UP_CUES)
+    if any(c in q for c in FOLLOW_UP_CUES):
+        return True
+    if len(syllables(q)) > 6:
+        return False
+    named = understand(question)
+    return not (named.articles or named.documents or named.type == "definition")
 
 
 # "thêm", "xem thêm", "còn gì nữa": the items the previous answer left out ("… và N ý khác")

@@ -17,6 +17,7 @@ QUY ĐỊNH CHUNG
 
 Điều 1. Phạm vi áp dụng
 Quy chế này áp dụng đối với bạn đọc của thư viện tỉnh.
+Bạn đọc là người sử dụng tài liệu và dịch vụ của thư viện.
 
 Điều 2. Quyền của bạn đọc
 1. Bạn đọc được mượn tối đa 5 cuốn sách mỗi lần.

@@ -36,7 +36,7 @@ CSS = """
 .hd-ref { font-weight: 600; text-decoration: none; color: var(--color-accent); cursor: help; }
 .hd-refusal { color: #b45309; font-weight: 600; }
 .hd-refusal-box { border: 1px solid #f59e0b; background: #fffbeb; color: #92400e; padding: 10px; border-radius: 8px; }
-.hd-notice, .hd-sources { font-size: 0.85em; opacity: 0.8; }
+.hd-notice, .hd-sources, .hd-standalone { font-size: 0.85em; opacity: 0.8; }
 .hd-card { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 10px; margin: 6px 0;
   background: var(--background-fill-secondary); }
 .hd-card:target { outline: 2px solid var(--color-accent); }

@@ -46,6 +46,22 @@ def _tooltip(c: dict) -> str:
     return f"{file_name(c['source'])}: {t[:280]}{'…' if len(t) > 280 else ''}"
 
 
+_NUMBERED = re.compile(r"^(\s*(?:[-*+] )?\d+)([.)])(?=\s)")
+
+
+def markdown_safe(answer: str) -> str:
+    """The answer's lines as Markdown shows them verbatim: a quoted clause's own "1." stays its text (not a list
+    the browser renumbers), and a line after the items ("… và 2 ý khác") is not folded into the last item."""
+    out, in_list = [], False
+    for line in answer.split("\n"):
+        bullet = line.lstrip().startswith(("- ", "* ", "+ "))
+        if in_list and not bullet and line.strip():
+            out.append("")
+        out.append(_NUMBERED.sub(lambda m: m.group(1) + "\\" + m.group(2), line))
+        in_list = bullet
+    return "\n".join(out)
+
+
 def answer_markdown(p: dict, turn: int) -> str:
     """The assistant message: the answer with [n] as links to the card (hover shows the passage)."""
     if p["refused"]:
@@ -60,13 +76,17 @@ def answer_markdown(p: dict, turn: int) -> str:
         return (f'<a class="hd-ref" href="#hd-card-{turn}-{c["n"]}" title="{esc(_tooltip(c))}">'
                 f'[{c["n"]}]</a>')
 
+    text = markdown_safe(p["answer"])
     parts, pos = [], 0
-    for m in MARKER.finditer(p["answer"]):
-        parts.append(esc(p["answer"][pos:m.start()]))
+    for m in MARKER.finditer(text):
+        parts.append(esc(text[pos:m.start()]))
         parts.append(link(m))
         pos = m.end()
-    parts.append(esc(p["answer"][pos:]))
+    parts.append(esc(text[pos:]))
     body = "".join(parts)
+    if p.get("standalone_question") and p["standalone_question"] != p["question"]:
+        # a follow-up is answered as the question it was read as: show it, so a wrong reading is seen
+        body = f'<span class="hd-standalone">» {esc(p["standalone_question"])}</span>\n\n' + body
     if p["notice"]:
         body += f'\n\n<span class="hd-notice">({esc(p["notice"])})</span>'
     if p["citations"]:
