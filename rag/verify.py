@@ -38,6 +38,17 @@ def supports(claim: str, passage: str, question: str) -> float:
     return sum(t in pset for t in terms) / len(terms)
 
 
+def _jointly(claim: str, passages: list[Passage], question: str, threshold: float) -> list[int]:
+    """The passages that together support a claim no single one does, each giving it a word of its own; []
+    when even together they do not."""
+    qset = set(syllables(question))
+    terms = {t for t in content_terms(MARKER.sub(" ", claim)) if t not in qset}
+    giving = [p for p in passages if terms & set(syllables(p.read))]
+    if len(giving) < 2 or supports(claim, " ".join(p.read for p in giving), question) < threshold:
+        return []
+    return [p.n for p in giving]
+
+
 def _numbers_grounded(numbers: list[str], words: list[str], passage: str, question: str) -> bool:
     """A number is only supported by a passage sentence that is about the question or the claim.
 
@@ -65,8 +76,11 @@ class Verified:
     empty_claims: int = 0  # sentences that only repeat the question or only cite
 
 
-def verify(answer: str, passages: list[Passage], question: str, threshold: float = 0.6) -> Verified:
-    """Keep only sentences supported by the passages they cite; re-cite or drop the others."""
+def verify(answer: str, passages: list[Passage], question: str, threshold: float = 0.6,
+           several: bool = False) -> Verified:
+    """Keep only sentences supported by the passages they cite; re-cite or drop the others.  With `several`
+    (an answer worded over a list's items), a sentence no one passage supports may rest on the passages that
+    together do ("… gồm sách giáo khoa, báo in, bản đồ"): it cites each passage that gives it a word."""
     if REFUSAL.lower().rstrip(".") in answer.lower() or "không tìm thấy thông tin" in answer.lower():
         return Verified("", [], [], 0, True)
     by_n = {p.n: p for p in passages}
@@ -84,6 +98,9 @@ def verify(answer: str, passages: list[Passage], question: str, threshold: float
             if scored and scored[0][0] >= threshold:
                 ok = [scored[0][1]]
                 recited += 1
+        if not ok and several:
+            ok = _jointly(claim, passages, question, threshold)
+            recited += bool(ok)
         if not ok:
             removed.append(claim)
             continue

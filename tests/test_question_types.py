@@ -195,3 +195,27 @@ def test_a_long_list_is_capped_and_more_shows_the_rest_in_order(docs_home):
     assert not more["refused"]
     assert_whole_units(more, texts)
     assert again["refused"]  # everything was shown at the first "thêm"
+
+
+@pytest.mark.llm
+def test_generated_style_words_a_summary_and_keeps_the_items_of_a_list(docs_home, model_path):
+    """With `answer_style = "generated"` the model words a composed answer, every sentence cited and verified;
+    a list it words with items missing is not the list: the quoted items answer instead, with a notice."""
+    from rag.components import Components
+    from rag.settings import load_settings
+
+    home, texts = docs_home
+    comp = Components(load_settings(home=home, llm_model_path=model_path, answer_style="generated"))
+    tokens: list[str] = []
+    summary = comp.answerer().ask("Tóm tắt bài viết về lễ hội hoa xuân", on_token=tokens.append)
+    assert summary.mode == "generated" and "".join(tokens) == summary.timings["generated"], summary
+    sentences = [s for s in re.split(r"(?<=[.!?])\s+", summary.answer) if s]
+    assert sentences and all(re.search(r"\[\d+\][.!?]$", s) for s in sentences), summary.answer
+    assert {int(n) for n in re.findall(r"\[(\d+)\]", summary.answer)} == {c.n for c in summary.citations}
+    for c in summary.citations:
+        assert texts[Path(c.source).name][c.start:c.end] == c.text
+
+    demands = comp.answerer().ask("Chủ tịch thành phố yêu cầu các sở ngành làm những gì?")
+    assert demands.timings.get("generated"), "the model was asked"
+    assert demands.mode == "composed" and "left out 2 of the 3 items" in demands.notice, demands
+    assert len(demands.citations) == 3
