@@ -31,11 +31,18 @@ def chat(browser, types_server):  # noqa: F811
     with open_page(browser, types_server["url"]) as pg:
         turns = iter(range(100))
 
-        def say(question: str) -> str:
-            """Ask in the chat; the text of the answer bubble once its citation cards (or refusal) are shown."""
-            ask(pg, question, next(turns))
+        def say(question: str | None = None) -> str:
+            """Ask in the chat (None: press «Xem thêm»); the text of the answer bubble once its citation cards (or
+            refusal) are shown."""
+            turn = next(turns)
+            if question is None:
+                pg.locator("#hd-more").click()
+                pg.wait_for_selector(f"#hd-cards [id^='hd-card-{turn}-'], #hd-cards #hd-refusal[data-turn='{turn}']")
+            else:
+                ask(pg, question, turn)
             return pg.locator(BOT).last.inner_text()
 
+        say.page = pg
         yield say
 
 
@@ -73,7 +80,10 @@ def test_a_long_list_shows_the_rest_on_more_and_a_follow_up_shows_how_it_was_rea
     first = chat("Thư viện phục vụ những loại tài liệu nào?")
     assert marks(first) == ["a)", "b)", "c)", "d)", "đ)", "e)", "g)", "h)"], first
     assert lines(first)[8].startswith("… và 2 ý khác")  # its own line, not part of the last item
-    assert marks(chat("thêm")) == ["i)", "k)"]
+    more = chat.page.locator("#hd-more")
+    more.get_by_text("Xem thêm 2 ý").wait_for()  # the chat offers what the answer left out
+    assert marks(chat()) == ["i)", "k)"]
+    more.wait_for(state="hidden")  # nothing is left out any more
 
     chat("Điều 2 quy định gì?")
     follow_up = chat("Còn Điều 3 thì sao?")

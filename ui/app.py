@@ -117,6 +117,10 @@ def build_app(svc, llm: str | None = None) -> gr.Blocks:
         yield (chat, turns, "", render.cards_html(p, turn), render.related_html(p, turn),
                '<div class="hd-empty">Bấm «Mở tài liệu nguồn» trên một đoạn để xem toàn văn.</div>')
 
+    def more_button(turns):
+        left = len(turns[-1]["more"]) if turns and turns[-1].get("more") else 0
+        return gr.update(visible=bool(left), value=f"Xem thêm {left} ý")
+
     def new_chat():
         return ([], [], "", render.cards_html(None, 0), render.related_html(None, 0), "")
 
@@ -300,6 +304,8 @@ def build_app(svc, llm: str | None = None) -> gr.Blocks:
                             box = gr.Textbox(placeholder="Nhập câu hỏi rồi nhấn Enter…", show_label=False,
                                              elem_id="hd-question", scale=5, autofocus=True)
                             send = gr.Button("Gửi", variant="primary", elem_id="hd-send", scale=1, min_width=80)
+                        # shown when the last answer left items out ("… và N ý khác"): asks "thêm" for them
+                        more = gr.Button("Xem thêm", elem_id="hd-more", size="sm", visible=False)
                         new = gr.Button("+ Cuộc trò chuyện mới", elem_id="hd-new", size="sm")
                         with gr.Accordion("Cuộc trò chuyện đã lưu", open=False, elem_id="hd-convs-acc"):
                             convs = gr.Dropdown([], label="Mở lại", elem_id="hd-convs")
@@ -347,8 +353,11 @@ def build_app(svc, llm: str | None = None) -> gr.Blocks:
         # one answer at a time: the local generator holds one model context
         one = dict(concurrency_limit=1, concurrency_id="answer", show_progress="hidden", **priv)
         keep = dict(fn=save_turns, inputs=[turns, conv_id, coll_dd], outputs=[conv_id, convs], **priv)
-        box.submit(respond, [box, chat, turns, coll_dd], outs, **one).then(**keep)
-        send.click(respond, [box, chat, turns, coll_dd], outs, **one).then(**keep)
+        more_left = dict(fn=more_button, inputs=[turns], outputs=[more], **priv)
+        box.submit(respond, [box, chat, turns, coll_dd], outs, **one).then(**keep).then(**more_left)
+        send.click(respond, [box, chat, turns, coll_dd], outs, **one).then(**keep).then(**more_left)
+        more.click(lambda: "thêm", None, [box], **priv).then(
+            respond, [box, chat, turns, coll_dd], outs, **one).then(**keep).then(**more_left)
         new.click(new_chat, None, outs, **priv).then(lambda: "", None, [conv_id], **priv)
         chat.clear(new_chat, None, outs, **priv).then(lambda: "", None, [conv_id], **priv)
         convs.input(load_conversation, [convs], [chat, turns, conv_id, cards, related, conv_title], **priv)
