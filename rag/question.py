@@ -122,6 +122,17 @@ _LIST = re.compile(r"\b(nhung gi|gom nhung|bao gom (nhung )?(gi|nao)|nhung (\w+ 
 _DEFINITION = re.compile(r"(\bla gi|\bnghia la gi|\bduoc hieu (la|nhu the nao|the nao)|\bdinh nghia|\bkhai niem"
                          r"|\bco nghia (la )?gi|\bduoc dinh nghia)\s*\??\s*$|^(the nao la|dinh nghia|khai niem)\b")
 # "điều kiện ... là gì" asks for several things, "X là gì" for one definition
+# "Tên của X là gì", "X được gọi là gì", "quan điểm của ông là gì": a name or a fact about something, not what a
+# term means; so is a subject too long to be a term
+_NAME_ASK = re.compile(r"\b(ten|ten goi|duoc goi|goi la|duoc coi|duoc dat ten|co ten|cua)\b")
+_TERM_MAX = 8  # syllables
+
+
+def _asks_a_fact(folded: str) -> bool:
+    subject = _DEFINITION.sub("", folded.rstrip(" ?.!")).strip()
+    return bool(_NAME_ASK.search(subject)) or len(subject.split()) > _TERM_MAX
+
+
 _LIST_NOUN = re.compile(r"^(\w+ ){0,3}(dieu kien|ho so|giay to|nhiem vu|quyen|nghia vu|tieu chuan|yeu cau|giai phap"
                         r"|muc tieu|hanh vi|doi tuong|truong hop|noi dung|che do|chinh sach|hinh thuc|bien phap)\b")
 _YESNO_END = re.compile(r"\b(khong|chua|chang|phai khong|dung khong|dung chu|phai chu|hay khong|co dung khong"
@@ -171,7 +182,9 @@ def question_type(folded: str, articles: list[ArticleRef], rest: str, accented: 
     if _LIST.search(q):
         return "list"
     if _DEFINITION.search(q.rstrip()):
-        return "list" if _LIST_NOUN.search(q) or re.match(r"(nhung|cac) ", q) else "definition"
+        if _LIST_NOUN.search(q) or re.match(r"(nhung|cac) ", q):
+            return "list"
+        return "factoid" if _asks_a_fact(q) else "definition"
     if articles and len(rest.strip(" ?.").split()) <= 3:
         return "article"  # "Điều 14?", "cho tôi xem điều 14"
     return "factoid"

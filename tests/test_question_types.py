@@ -18,6 +18,7 @@ QUY ĐỊNH CHUNG
 Điều 1. Phạm vi áp dụng
 Quy chế này áp dụng đối với bạn đọc của thư viện tỉnh.
 Bạn đọc là người sử dụng tài liệu và dịch vụ của thư viện.
+Thẻ thư viện còn có tên gọi khác là thẻ bạn đọc.
 
 Điều 2. Quyền của bạn đọc
 1. Bạn đọc được mượn tối đa 5 cuốn sách mỗi lần.
@@ -219,3 +220,14 @@ def test_generated_style_words_a_summary_and_keeps_the_items_of_a_list(docs_home
     assert demands.timings.get("generated"), "the model was asked"
     assert demands.mode == "composed" and "left out 2 of the 3 items" in demands.notice, demands
     assert len(demands.citations) == 3
+
+
+def test_a_question_asking_for_a_name_is_a_fact_not_a_definition(docs_home):
+    """"Tên gọi khác của X là gì?" asks for a name in the text; read as "what does X mean" it would be refused
+    (no sentence defines "tên gọi khác của thẻ thư viện")."""
+    home, texts = docs_home
+    a = ask(home, "Tên gọi khác của thẻ thư viện là gì?")
+    assert a["question_type"] == "factoid" and not a["refused"], a["answer"]
+    assert "thẻ bạn đọc" in a["answer"]
+    d = ask(home, "Bạn đọc là gì?")
+    assert d["question_type"] == "definition" and d["answer"].startswith("Bạn đọc là người sử dụng"), d["answer"]
