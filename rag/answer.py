@@ -9,8 +9,9 @@ from llama_index.core.base.llms.types import ChatMessage
 
 from ingest.lexical import is_unaccented
 from rag.chat import asks_more, condense
-from rag.compose import (UNCLEAR, Composed, bullet, compose_article, compose_comparison, compose_definition, compose_list,
-                          compose_summary, compose_yesno, extractive, in_article, mentions, quote)
+from rag.compose import (UNCLEAR, Composed, bullet, compose_article, compose_comparison, compose_definition,
+                          compose_list, compose_summary, compose_superlative, compose_yesno, extractive, in_article,
+                          mentions, quote, superlative)
 from rag.generate import GeneratorError
 from rag.question import Question, understand
 from rag.rank import Passage, ranked_sentences, select_passages
@@ -190,6 +191,11 @@ class Answerer:
                 return refuse()  # "X là gì" where no top sentence says X
         if not answerable:
             return refuse()
+        if superlative(q.focus):  # "… cao nhất": the extreme row of the table asked about, by its figures
+            ranked = ranked_sentences(standalone, hits, self.retriever.embedder)
+            c = compose_superlative(q, ranked, self.library, hits)
+            if c.passages:
+                return self._shown(c, question, standalone, related, sig, timings, show, t0)
         if llm is None:
             return extract()
         ranked = ranked_sentences(standalone, hits, self.retriever.embedder)

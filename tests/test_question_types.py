@@ -67,12 +67,20 @@ Trong đó, đặc biệt chú ý các quầy hàng ăn uống tại khu vực t
 Năm nay, lễ hội có thêm khu trưng bày hoa lan và khu trò chơi dân gian cho thiếu nhi.
 """
 
+# a table as ingest writes a DOCX table, one row a line, with its total row
+REPORT = """Kết quả tuyển sinh năm 2025 của Trường Cao đẳng Nghề Biển Đông theo từng ngành như sau.
+Ngành: Điều khiển tàu biển; Chỉ tiêu: 80; Nhập học: 74
+Ngành: Khai thác máy tàu; Chỉ tiêu: 60; Nhập học: 95
+Ngành: Logistics cảng biển; Chỉ tiêu: 1.200; Nhập học: 31
+Ngành: Tổng cộng; Chỉ tiêu: 1.340; Nhập học: 200
+"""
+
 
 @pytest.fixture(scope="module")
 def docs_home(tmp_path_factory) -> tuple[Path, dict[str, str]]:
     d = tmp_path_factory.mktemp("types")
     (d / "docs").mkdir()
-    texts = {"quy-che-thu-vien.txt": REGULATION, "le-hoi-hoa.txt": NEWS}
+    texts = {"quy-che-thu-vien.txt": REGULATION, "le-hoi-hoa.txt": NEWS, "tuyen-sinh.txt": REPORT}
     for name, text in texts.items():
         (d / "docs" / name).write_text(text, encoding="utf-8")
     home = d / "data"
@@ -231,3 +239,17 @@ def test_a_question_asking_for_a_name_is_a_fact_not_a_definition(docs_home):
     assert "thẻ bạn đọc" in a["answer"]
     d = ask(home, "Bạn đọc là gì?")
     assert d["question_type"] == "definition" and d["answer"].startswith("Bạn đọc là người sử dụng"), d["answer"]
+
+
+@pytest.mark.parametrize("question, row", [
+    ("Ngành nào có chỉ tiêu cao nhất?", "Logistics cảng biển"),  # 1.200 is twelve hundred, the total is no ngành
+    ("Ngành nào có số sinh viên nhập học ít nhất?", "Logistics cảng biển"),
+    ("nganh nao co so nhap hoc nhieu nhat", "Khai thác máy tàu"),
+    ("Dịch vụ nào có mức phí cao nhất?", "Cấp lại thẻ"),  # a bar table under its header row
+])
+def test_highest_or_lowest_is_the_table_row_with_that_figure(docs_home, question, row):
+    home, texts = docs_home
+    a = ask(home, question)
+    assert not a["refused"] and len(a["citations"]) == 1, a["answer"]
+    assert row in a["citations"][0]["text"], a["answer"]
+    assert_whole_units(a, texts)
