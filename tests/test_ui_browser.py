@@ -196,33 +196,57 @@ def test_choosing_another_collection(page):
     assert page.locator("#hd-cards .hd-card").count() >= 1
 
 
-@pytest.fixture()
-def own_server(tmp_path):
-    """A server of its own for a test that changes settings (the module's server stays as it was)."""
-    with served_app(tmp_path, [SEED]) as srv:
-        yield srv
+def related_count(pg) -> int:
+    """How many passages the last answer retrieved (its top_k), from the related-passages panel."""
+    acc = pg.locator("#hd-related-acc")
+    if pg.locator("#hd-related").count() == 0 or not pg.locator("#hd-related").is_visible():
+        acc.get_by_text("Các đoạn liên quan").click()
+    pg.wait_for_selector("#hd-related .hd-card")
+    return pg.locator("#hd-related .hd-card").count()
 
 
-def test_settings_are_saved_to_the_settings_file(browser, own_server):
-    server = own_server
-    with open_page(browser, server["url"]) as page:
-        _change_settings_and_ask(page, server)
+def save_settings(pg, top_k: int, style_label: str) -> None:
+    open_tab(pg, "Cài đặt")
+    pg.locator("#hd-topk input[type=number]").fill(str(top_k))
+    pg.locator("#hd-topk input[type=number]").press("Enter")
+    pg.get_by_label(style_label).check()
+    pg.locator("#hd-save").click()
+    pg.locator("#hd-save-status").get_by_text("Đã lưu").wait_for()
 
 
-def _change_settings_and_ask(page, server):
-    open_tab(page, "Cài đặt")
-    page.get_by_label("Từ khóa (BM25)").check()
-    page.get_by_label("Không dùng (trích câu phù hợp nhất)").check()
-    page.get_by_label("Lời của mô hình (đã kiểm chứng)").check()
-    page.locator("#hd-save").click()
-    page.locator("#hd-save-status").get_by_text("Đã lưu").wait_for()
-    shot(page, "06-settings")
-    saved = (server["tmp"] / "hoidap.toml").read_text(encoding="utf-8")
-    assert 'retriever = "bm25"' in saved and 'llm = "none"' in saved and 'answer_style = "generated"' in saved
-    assert server["comp"].settings.retriever == "bm25" and server["comp"].settings.answer_style == "generated"
-    open_tab(page, "Hỏi đáp")
-    ask(page, QUESTION, 0)  # still answers with the lexical retriever
-    assert page.locator("#hd-cards .hd-card").count() >= 1
+def panel_shows(pg, top_k: int, style_label: str) -> None:
+    open_tab(pg, "Cài đặt")
+    pg.wait_for_function("([k]) => document.querySelector('#hd-topk input[type=number]').value === k", arg=[str(top_k)])
+    assert pg.get_by_label(style_label).is_checked()
+    open_tab(pg, "Hỏi đáp")
+
+
+GENERATED = "Lời của mô hình (đã kiểm chứng)"
+QUOTE = "Trích nguyên văn câu nguồn mà mô hình chọn"
+
+
+def test_settings_apply_only_to_the_user_who_saved_them(browser, server):
+    """Two people on one server: one saves top_k 2 and the generated style; the other keeps the defaults, the
+    server's defaults and settings file stay as they were, and the changer keeps its settings after a reload."""
+    defaults = server["comp"].settings
+    with open_page(browser, server["url"]) as a, open_page(browser, server["url"]) as b:
+        save_settings(a, 2, GENERATED)
+        shot(a, "06-settings")
+        assert server["comp"].settings is defaults and defaults.top_k == 5 and defaults.answer_style == "quote"
+        assert not (server["tmp"] / "hoidap.toml").exists()
+        open_tab(a, "Hỏi đáp")
+        ask(a, QUESTION, 0)
+        assert related_count(a) == 2
+
+        panel_shows(b, 5, QUOTE)
+        ask(b, QUESTION, 0)
+        assert related_count(b) == 5
+
+        a.reload(wait_until="domcontentloaded")
+        a.wait_for_selector("#hd-question textarea")
+        panel_shows(a, 2, GENERATED)  # kept by this browser
+        ask(a, QUESTION, 0)
+        assert related_count(a) == 2
 
 
 # -- serving policy, login, and the bundled model ------------------------------------------------
