@@ -196,6 +196,47 @@ def test_choosing_another_collection(page):
     assert page.locator("#hd-cards .hd-card").count() >= 1
 
 
+def test_conversation_is_kept_resumed_renamed_and_deleted(page, server):
+    import httpx
+
+    first, title = "Nghị quyết 11-NQ/TW được ban hành ngày nào?", "Hai nghị quyết về vùng trung du"
+    api = server["url"] + "v1/conversations"
+    ask(page, first, 0)
+    page.locator("#hd-convs-acc").get_by_text("Cuộc trò chuyện đã lưu").click()
+    page.wait_for_function("(q) => document.querySelector('#hd-convs input').value.startsWith(q)", arg=first)
+    cid = next(c["id"] for c in httpx.get(api).json() if c["title"] == first)
+
+    page.reload(wait_until="domcontentloaded")  # listed after a reload, titled by its first question
+    page.wait_for_selector("#hd-question textarea")
+    assert page.locator("#hd-chat").get_by_text(first).count() == 0
+    page.locator("#hd-convs-acc").get_by_text("Cuộc trò chuyện đã lưu").click()
+    page.locator("#hd-convs input").click()
+    page.get_by_role("option", name=f"{first} · 1 lượt").click()
+    page.wait_for_selector("#hd-cards [id^='hd-card-0-']")  # resumed: its turn and citations are back
+    assert page.locator("#hd-chat").get_by_text(first).count() == 1
+    assert page.locator("#hd-conv-title input, #hd-conv-title textarea").input_value() == first
+    ask(page, "Còn Nghị quyết 37 thì sao?", 1)  # the follow-up reads the resumed turn
+    assert "01/7/2004" in page.locator("#hd-chat .message.bot, #hd-chat [data-testid='bot']").last.inner_text()
+    page.wait_for_function("() => document.querySelector('#hd-convs input').value.endsWith('2 lượt')")
+    assert len(httpx.get(f"{api}/{cid}").json()["turns"]) == 2
+
+    page.locator("#hd-conv-title input, #hd-conv-title textarea").fill(title)
+    page.locator("#hd-conv-rename").click()
+    page.wait_for_function("(t) => document.querySelector('#hd-convs input').value.startsWith(t)", arg=title)
+    assert httpx.get(f"{api}/{cid}").json()["title"] == title
+
+    page.locator("#hd-conv-delete").click()
+    page.wait_for_function("() => document.querySelector('#hd-convs input').value === ''")
+    page.wait_for_selector("#hd-cards .hd-empty")
+    ask(page, QUESTION, 0)  # a new conversation: the list is open and shows it, not the deleted one
+    page.wait_for_function("(q) => document.querySelector('#hd-convs input').value.startsWith(q)", arg=QUESTION)
+    page.locator("#hd-convs input").click()
+    page.get_by_role("option", name=f"{QUESTION} · 1 lượt").first.wait_for()
+    assert page.get_by_role("option", name=title, exact=False).count() == 0
+    assert cid not in [c["id"] for c in httpx.get(api).json()]
+    assert httpx.get(f"{api}/{cid}").status_code == 404
+
+
 def related_count(pg) -> int:
     """How many passages the last answer retrieved (its top_k), from the related-passages panel."""
     acc = pg.locator("#hd-related-acc")
