@@ -326,3 +326,31 @@ def test_api_ask_with_bundled_model(server, model_path, request):
     assert r["mode"] == "quoted" and not r["notice"], r
     assert "15-4" in r["answer"] and r["citations"], r
     assert any("15-4" in c["text"] for c in r["citations"]), r
+
+
+# every text the last answer bubble showed, in order (recorded by the page, so no state is missed)
+RECORD_BUBBLE = """() => { window.__bubble = [];
+  const last = () => [...document.querySelectorAll("#hd-chat [data-testid='bot'], #hd-chat .message.bot")].pop();
+  new MutationObserver(() => { const m = last(); const t = m ? m.innerText.trim() : "";
+    if (t && t !== window.__bubble[window.__bubble.length - 1]) window.__bubble.push(t); })
+  .observe(document.querySelector('#hd-chat'), {subtree: true, childList: true, characterData: true}); }"""
+
+
+@pytest.mark.llm
+def test_generated_answer_streams_into_the_chat_with_bundled_model(browser, server, model_path):
+    """In the generated style the bubble shows the model's first words, then grows to the final answer."""
+    comp = sibling(server["comp"], llm="local", llm_model_path=model_path, answer_style="generated")
+    with app_on(comp, llm="local") as url, open_page(browser, url) as pg:
+        pg.evaluate(RECORD_BUBBLE)
+        ask(pg, QUESTION, 0)
+        bubble = pg.locator("#hd-chat [data-testid='bot'], #hd-chat .message.bot").last
+        final = " ".join(bubble.inner_text().split())
+        notices = bubble.locator(".hd-notice").count()
+        seen = [" ".join(t.split()) for t in pg.evaluate("() => window.__bubble")]
+    partial = [t.rstrip(" ▌") for t in seen if t.endswith("▌")]
+    # several partial answers, each growing the one before, all before the final answer
+    assert len(partial) >= 3, seen
+    assert all(b.startswith(a) and len(b) > len(a) for a, b in zip(partial, partial[1:])), partial
+    assert final.startswith(partial[0]) and len(final) > len(partial[-1].split("[")[0]), (partial, final)
+    # the model answered (no fallback notice) and cited the date
+    assert "15-4" in final and "Nguồn:" in final and notices == 0, final
