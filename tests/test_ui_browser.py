@@ -248,8 +248,8 @@ def related_count(pg) -> int:
 
 def save_settings(pg, top_k: int, style_label: str) -> None:
     open_tab(pg, "Cài đặt")
-    pg.locator("#hd-topk input[type=number]").fill(str(top_k))
-    pg.locator("#hd-topk input[type=number]").press("Enter")
+    pg.locator("#hd-topk input[type=range]").fill(str(top_k))
+    pg.wait_for_function("([k]) => document.querySelector('#hd-topk input[type=number]').value === k", arg=[str(top_k)])
     pg.get_by_label(style_label).check()
     pg.locator("#hd-save").click()
     pg.locator("#hd-save-status").get_by_text("Đã lưu").wait_for()
@@ -307,6 +307,45 @@ def test_login_is_required_when_auth_is_set(server):
         assert httpx.get(url + "config").status_code in (401, 403)
         c = Client(url, auth=("an", "bí-mật"), verbose=False)
         assert c.predict("", api_name="/documents")
+
+
+@contextmanager
+def logged_in(browser, url: str, user: str, password: str):
+    """A new browser (context) through the login form: a wrong password first, then the right one.
+    (Gradio 6 gives its login page no custom translations: its labels are its English ones.)"""
+    import re
+
+    ctx = browser.new_context(viewport={"width": 1360, "height": 900}, locale="vi-VN")
+    pg = ctx.new_page()
+    pg.set_default_timeout(60_000)
+    try:
+        pg.goto(url, wait_until="domcontentloaded")
+        pg.get_by_text("Đăng nhập để dùng Hỏi đáp tài liệu").wait_for()
+        for pw in (password + "-sai", password):
+            pg.locator("input[data-testid=textbox]").fill(user)
+            pg.locator("input[type=password]").fill(pw)
+            pg.get_by_role("button", name=re.compile("Đăng nhập|Login")).click()
+            if pw != password:  # refused, with a message, still on the form
+                pg.get_by_text(re.compile("Sai tên đăng nhập hoặc mật khẩu|Incorrect Credentials")).wait_for()
+                assert pg.locator("#hd-question").count() == 0
+        pg.wait_for_selector("#hd-question textarea")
+        yield pg
+    finally:
+        ctx.close()
+
+
+def test_login_form_and_settings_kept_with_the_login(browser, server):
+    """The chat's login form refuses a wrong password with a message and opens the chat on the right one; the
+    settings a login saves are its own and follow it to another browser."""
+    with app_on(server["comp"], auth="an:bí-mật") as url:
+        with logged_in(browser, url, "an", "bí-mật") as pg:
+            save_settings(pg, 3, GENERATED)
+            assert pg.locator("#hd-save-status").get_by_text("cho tài khoản an").count() == 1
+        with logged_in(browser, url, "an", "bí-mật") as pg:  # another browser, same login
+            panel_shows(pg, 3, GENERATED)
+            ask(pg, QUESTION, 0)
+            assert related_count(pg) == 3
+    assert server["comp"].settings.top_k == 5
 
 
 @pytest.mark.llm
