@@ -35,7 +35,7 @@ MUTATIONS = [
     Mutation("generator", "the bundled generator raises when it loads", "rag/generate.py",
              [("            p = x.CommonParams()\n",
                "            raise GeneratorError('mutation: the model does not load')\n            p = x.CommonParams()\n")],
-             ["tests/test_walking.py", "-k", "bundled_model"]),
+             ["tests/test_walking.py", "tests/test_ui_browser.py", "-k", "bundled_model"]),
     Mutation("splitter", "the sentence splitter splits on every comma", "ingest/chunk.py",
              [('_SENT_END = re.compile(r"', '_SENT_END = re.compile(r",|')],
              ["tests/test_ingest_text.py", "tests/test_walking.py::test_ask_extractive_cites_the_date_with_exact_offsets"]),

@@ -1,4 +1,5 @@
-"""Conversations kept in the data directory (SQLite): listed, resumed, renamed, deleted, exported with citations.
+"""Conversations kept in the data directory (SQLite): listed, resumed, renamed, deleted, exported with citations;
+beside them, each login's own chat settings (its changes to the server's defaults).
 
 Each conversation belongs to an owner (the login's user name; "" without logins) and holds its turns as
 answer payloads (docs/api.md), so an export carries every citation with its offsets.
@@ -21,6 +22,7 @@ CREATE TABLE IF NOT EXISTS conversations (
 CREATE TABLE IF NOT EXISTS turns (
   conversation TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE, i INTEGER NOT NULL,
   payload TEXT NOT NULL, created REAL NOT NULL, PRIMARY KEY (conversation, i));
+CREATE TABLE IF NOT EXISTS preferences (owner TEXT PRIMARY KEY, settings TEXT NOT NULL, updated REAL NOT NULL);
 """
 TITLE_MAX = 80
 
@@ -102,3 +104,13 @@ class Conversations:
                 out.append(f"> [{c['n']}] {where}{label} [{c['start']}:{c['end']}]: {' '.join(c['text'].split())}")
             out.append("")
         return "\n".join(out)
+
+    def preferences(self, owner: str) -> dict:
+        """The owner's own settings changes ({} when none were saved)."""
+        row = self.db.execute("SELECT settings FROM preferences WHERE owner = ?", (owner,)).fetchone()
+        return json.loads(row[0]) if row else {}
+
+    def set_preferences(self, owner: str, changes: dict) -> None:
+        with self.lock, self.db:
+            self.db.execute("INSERT OR REPLACE INTO preferences VALUES (?, ?, ?)",
+                            (owner, json.dumps(changes, ensure_ascii=False), time.time()))

@@ -77,12 +77,31 @@ class Service:
                                 f"(allowed: {', '.join(PER_REQUEST)})")
         return self.settings.with_changes(**changes)
 
-    def save_settings(self, **changes) -> Settings:
-        """Validate and write to the settings file; they become the defaults of new requests and sessions.
-        The old defaults object is replaced, never changed: requests under way keep theirs."""
-        new = self.settings.save(**changes)
-        self.comp.settings = new
-        return new
+    def user_changes(self, owner: str, kept: dict | None = None) -> dict:
+        """One chat user's settings changes: a login's are kept with its conversations, an anonymous browser's
+        come from that browser (`kept`). Changes that are no longer valid are dropped (the defaults apply)."""
+        changes = self.conversations.preferences(owner) if owner else dict(kept or {})
+        try:
+            self.options(**changes)
+        except SettingsError:
+            return {}
+        return changes
+
+    def save_user_settings(self, owner: str, **changes) -> dict:
+        """Validate one user's settings (SettingsError if invalid) and return what differs from the defaults,
+        kept with the login's data when there is a login. The shared defaults are never changed."""
+        new = self.options(**changes)
+        diff = {k: getattr(new, k) for k in changes if getattr(new, k) != getattr(self.settings, k)}
+        if owner:
+            self.conversations.set_preferences(owner, diff)
+        return diff
+
+    def user_settings(self, changes: dict) -> Settings:
+        """The settings one user's answers use: the defaults with the user's valid changes."""
+        try:
+            return self.options(**changes)
+        except SettingsError:
+            return self.settings
 
     # -- answering ---------------------------------------------------------------------------------
     def ask(self, question: str, *, collection: str | None = None, history: Sequence[tuple[str, str]] = (),

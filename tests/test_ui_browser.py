@@ -196,33 +196,98 @@ def test_choosing_another_collection(page):
     assert page.locator("#hd-cards .hd-card").count() >= 1
 
 
-@pytest.fixture()
-def own_server(tmp_path):
-    """A server of its own for a test that changes settings (the module's server stays as it was)."""
-    with served_app(tmp_path, [SEED]) as srv:
-        yield srv
+def test_conversation_is_kept_resumed_renamed_and_deleted(page, server):
+    import httpx
+
+    first, title = "Nghị quyết 11-NQ/TW được ban hành ngày nào?", "Hai nghị quyết về vùng trung du"
+    api = server["url"] + "v1/conversations"
+    ask(page, first, 0)
+    page.locator("#hd-convs-acc").get_by_text("Cuộc trò chuyện đã lưu").click()
+    page.wait_for_function("(q) => document.querySelector('#hd-convs input').value.startsWith(q)", arg=first)
+    cid = next(c["id"] for c in httpx.get(api).json() if c["title"] == first)
+
+    page.reload(wait_until="domcontentloaded")  # listed after a reload, titled by its first question
+    page.wait_for_selector("#hd-question textarea")
+    assert page.locator("#hd-chat").get_by_text(first).count() == 0
+    page.locator("#hd-convs-acc").get_by_text("Cuộc trò chuyện đã lưu").click()
+    page.locator("#hd-convs input").click()
+    page.get_by_role("option", name=f"{first} · 1 lượt").click()
+    page.wait_for_selector("#hd-cards [id^='hd-card-0-']")  # resumed: its turn and citations are back
+    assert page.locator("#hd-chat").get_by_text(first).count() == 1
+    assert page.locator("#hd-conv-title input, #hd-conv-title textarea").input_value() == first
+    ask(page, "Còn Nghị quyết 37 thì sao?", 1)  # the follow-up reads the resumed turn
+    assert "01/7/2004" in page.locator("#hd-chat .message.bot, #hd-chat [data-testid='bot']").last.inner_text()
+    page.wait_for_function("() => document.querySelector('#hd-convs input').value.endsWith('2 lượt')")
+    assert len(httpx.get(f"{api}/{cid}").json()["turns"]) == 2
+
+    page.locator("#hd-conv-title input, #hd-conv-title textarea").fill(title)
+    page.locator("#hd-conv-rename").click()
+    page.wait_for_function("(t) => document.querySelector('#hd-convs input').value.startsWith(t)", arg=title)
+    assert httpx.get(f"{api}/{cid}").json()["title"] == title
+
+    page.locator("#hd-conv-delete").click()
+    page.wait_for_function("() => document.querySelector('#hd-convs input').value === ''")
+    page.wait_for_selector("#hd-cards .hd-empty")
+    ask(page, QUESTION, 0)  # a new conversation: the list is open and shows it, not the deleted one
+    page.wait_for_function("(q) => document.querySelector('#hd-convs input').value.startsWith(q)", arg=QUESTION)
+    page.locator("#hd-convs input").click()
+    page.get_by_role("option", name=f"{QUESTION} · 1 lượt").first.wait_for()
+    assert page.get_by_role("option", name=title, exact=False).count() == 0
+    assert cid not in [c["id"] for c in httpx.get(api).json()]
+    assert httpx.get(f"{api}/{cid}").status_code == 404
 
 
-def test_settings_are_saved_to_the_settings_file(browser, own_server):
-    server = own_server
-    with open_page(browser, server["url"]) as page:
-        _change_settings_and_ask(page, server)
+def related_count(pg) -> int:
+    """How many passages the last answer retrieved (its top_k), from the related-passages panel."""
+    acc = pg.locator("#hd-related-acc")
+    if pg.locator("#hd-related").count() == 0 or not pg.locator("#hd-related").is_visible():
+        acc.get_by_text("Các đoạn liên quan").click()
+    pg.wait_for_selector("#hd-related .hd-card")
+    return pg.locator("#hd-related .hd-card").count()
 
 
-def _change_settings_and_ask(page, server):
-    open_tab(page, "Cài đặt")
-    page.get_by_label("Từ khóa (BM25)").check()
-    page.get_by_label("Không dùng (trích câu phù hợp nhất)").check()
-    page.get_by_label("Lời của mô hình (đã kiểm chứng)").check()
-    page.locator("#hd-save").click()
-    page.locator("#hd-save-status").get_by_text("Đã lưu").wait_for()
-    shot(page, "06-settings")
-    saved = (server["tmp"] / "hoidap.toml").read_text(encoding="utf-8")
-    assert 'retriever = "bm25"' in saved and 'llm = "none"' in saved and 'answer_style = "generated"' in saved
-    assert server["comp"].settings.retriever == "bm25" and server["comp"].settings.answer_style == "generated"
-    open_tab(page, "Hỏi đáp")
-    ask(page, QUESTION, 0)  # still answers with the lexical retriever
-    assert page.locator("#hd-cards .hd-card").count() >= 1
+def save_settings(pg, top_k: int, style_label: str) -> None:
+    open_tab(pg, "Cài đặt")
+    pg.locator("#hd-topk input[type=range]").fill(str(top_k))
+    pg.wait_for_function("([k]) => document.querySelector('#hd-topk input[type=number]').value === k", arg=[str(top_k)])
+    pg.get_by_label(style_label).check()
+    pg.locator("#hd-save").click()
+    pg.locator("#hd-save-status").get_by_text("Đã lưu").wait_for()
+
+
+def panel_shows(pg, top_k: int, style_label: str) -> None:
+    open_tab(pg, "Cài đặt")
+    pg.wait_for_function("([k]) => document.querySelector('#hd-topk input[type=number]').value === k", arg=[str(top_k)])
+    assert pg.get_by_label(style_label).is_checked()
+    open_tab(pg, "Hỏi đáp")
+
+
+GENERATED = "Lời của mô hình (đã kiểm chứng)"
+QUOTE = "Trích nguyên văn câu nguồn mà mô hình chọn"
+
+
+def test_settings_apply_only_to_the_user_who_saved_them(browser, server):
+    """Two people on one server: one saves top_k 2 and the generated style; the other keeps the defaults, the
+    server's defaults and settings file stay as they were, and the changer keeps its settings after a reload."""
+    defaults = server["comp"].settings
+    with open_page(browser, server["url"]) as a, open_page(browser, server["url"]) as b:
+        save_settings(a, 2, GENERATED)
+        shot(a, "06-settings")
+        assert server["comp"].settings is defaults and defaults.top_k == 5 and defaults.answer_style == "quote"
+        assert not (server["tmp"] / "hoidap.toml").exists()
+        open_tab(a, "Hỏi đáp")
+        ask(a, QUESTION, 0)
+        assert related_count(a) == 2
+
+        panel_shows(b, 5, QUOTE)
+        ask(b, QUESTION, 0)
+        assert related_count(b) == 5
+
+        a.reload(wait_until="domcontentloaded")
+        a.wait_for_selector("#hd-question textarea")
+        panel_shows(a, 2, GENERATED)  # kept by this browser
+        ask(a, QUESTION, 0)
+        assert related_count(a) == 2
 
 
 # -- serving policy, login, and the bundled model ------------------------------------------------
@@ -244,6 +309,45 @@ def test_login_is_required_when_auth_is_set(server):
         assert c.predict("", api_name="/documents")
 
 
+@contextmanager
+def logged_in(browser, url: str, user: str, password: str):
+    """A new browser (context) through the login form: a wrong password first, then the right one.
+    (Gradio 6 gives its login page no custom translations: its labels are its English ones.)"""
+    import re
+
+    ctx = browser.new_context(viewport={"width": 1360, "height": 900}, locale="vi-VN")
+    pg = ctx.new_page()
+    pg.set_default_timeout(60_000)
+    try:
+        pg.goto(url, wait_until="domcontentloaded")
+        pg.get_by_text("Đăng nhập để dùng Hỏi đáp tài liệu").wait_for()
+        for pw in (password + "-sai", password):
+            pg.locator("input[data-testid=textbox]").fill(user)
+            pg.locator("input[type=password]").fill(pw)
+            pg.get_by_role("button", name=re.compile("Đăng nhập|Login")).click()
+            if pw != password:  # refused, with a message, still on the form
+                pg.get_by_text(re.compile("Sai tên đăng nhập hoặc mật khẩu|Incorrect Credentials")).wait_for()
+                assert pg.locator("#hd-question").count() == 0
+        pg.wait_for_selector("#hd-question textarea")
+        yield pg
+    finally:
+        ctx.close()
+
+
+def test_login_form_and_settings_kept_with_the_login(browser, server):
+    """The chat's login form refuses a wrong password with a message and opens the chat on the right one; the
+    settings a login saves are its own and follow it to another browser."""
+    with app_on(server["comp"], auth="an:bí-mật") as url:
+        with logged_in(browser, url, "an", "bí-mật") as pg:
+            save_settings(pg, 3, GENERATED)
+            assert pg.locator("#hd-save-status").get_by_text("cho tài khoản an").count() == 1
+        with logged_in(browser, url, "an", "bí-mật") as pg:  # another browser, same login
+            panel_shows(pg, 3, GENERATED)
+            ask(pg, QUESTION, 0)
+            assert related_count(pg) == 3
+    assert server["comp"].settings.top_k == 5
+
+
 @pytest.mark.llm
 def test_api_ask_with_bundled_model(server, model_path, request):
     from gradio_client import Client
@@ -261,3 +365,31 @@ def test_api_ask_with_bundled_model(server, model_path, request):
     assert r["mode"] == "quoted" and not r["notice"], r
     assert "15-4" in r["answer"] and r["citations"], r
     assert any("15-4" in c["text"] for c in r["citations"]), r
+
+
+# every text the last answer bubble showed, in order (recorded by the page, so no state is missed)
+RECORD_BUBBLE = """() => { window.__bubble = [];
+  const last = () => [...document.querySelectorAll("#hd-chat [data-testid='bot'], #hd-chat .message.bot")].pop();
+  new MutationObserver(() => { const m = last(); const t = m ? m.innerText.trim() : "";
+    if (t && t !== window.__bubble[window.__bubble.length - 1]) window.__bubble.push(t); })
+  .observe(document.querySelector('#hd-chat'), {subtree: true, childList: true, characterData: true}); }"""
+
+
+@pytest.mark.llm
+def test_generated_answer_streams_into_the_chat_with_bundled_model(browser, server, model_path):
+    """In the generated style the bubble shows the model's first words, then grows to the final answer."""
+    comp = sibling(server["comp"], llm="local", llm_model_path=model_path, answer_style="generated")
+    with app_on(comp, llm="local") as url, open_page(browser, url) as pg:
+        pg.evaluate(RECORD_BUBBLE)
+        ask(pg, QUESTION, 0)
+        bubble = pg.locator("#hd-chat [data-testid='bot'], #hd-chat .message.bot").last
+        final = " ".join(bubble.inner_text().split())
+        notices = bubble.locator(".hd-notice").count()
+        seen = [" ".join(t.split()) for t in pg.evaluate("() => window.__bubble")]
+    partial = [t.rstrip(" ▌") for t in seen if t.endswith("▌")]
+    # several partial answers, each growing the one before, all before the final answer
+    assert len(partial) >= 3, seen
+    assert all(b.startswith(a) and len(b) > len(a) for a, b in zip(partial, partial[1:])), partial
+    assert final.startswith(partial[0]) and len(final) > len(partial[-1].split("[")[0]), (partial, final)
+    # the model answered (no fallback notice) and cited the date
+    assert "15-4" in final and "Nguồn:" in final and notices == 0, final

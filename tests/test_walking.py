@@ -1,5 +1,12 @@
 """The walking product through the CLI: ingest the seed article, ask, get a cited answer."""
-from conftest import QUESTION, SEED, cli_json, run_cli
+import os
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+from conftest import HOIDAP, QUESTION, ROOT, SEED, cli_json, run_cli
 
 
 def test_help_lists_every_command():
@@ -34,6 +41,64 @@ def test_ask_with_bundled_model_answers_and_cites(seed_home, model_path):
     assert "15-4" in a["answer"]
     source = SEED.read_text(encoding="utf-8")
     assert any("15-4" in c["text"] and source[c["start"]:c["end"]] == c["text"] for c in a["citations"]), a
+
+
+def read_on_a_terminal(args: list[str], env: dict, timeout: float) -> tuple[list[tuple[float, bool, str]], str]:
+    """Run the CLI with its stdout on a terminal, as a person does; every read of its output as (seconds since
+    start, whether the process was still running, all text so far), and its stderr."""
+    import pty
+    import select
+
+    master, slave = pty.openpty()
+    reads, out, t0 = [], b"", time.monotonic()
+    with tempfile.TemporaryFile() as err:
+        p = subprocess.Popen([*HOIDAP, *args], stdout=slave, stderr=err, stdin=subprocess.DEVNULL,
+                             env={**os.environ, **env}, cwd=ROOT)
+        os.close(slave)
+        try:
+            while (now := time.monotonic() - t0) < timeout:
+                if not select.select([master], [], [], 1.0)[0]:
+                    continue
+                try:
+                    data = os.read(master, 4096)
+                except OSError:  # EIO: the process closed the terminal
+                    data = b""
+                if not data:
+                    break
+                out += data
+                reads.append((now, p.poll() is None, out.decode("utf-8", "ignore").replace("\r\n", "\n")))
+            else:
+                raise AssertionError(f"hoidap {' '.join(args)} still running after {timeout} s: {out[-500:]!r}")
+        finally:
+            os.close(master)
+            if p.poll() is None:
+                p.kill()
+            p.wait(30)
+            err.seek(0)
+            stderr = err.read().decode("utf-8", "replace")
+    assert p.returncode == 0, (p.returncode, stderr)
+    return reads, stderr
+
+
+@pytest.mark.llm
+def test_ask_with_bundled_model_streams_the_generated_answer(seed_home, model_path):
+    """`hoidap ask --answer-style generated --llm local` in a terminal prints the model's words as they come."""
+    reads, stderr = read_on_a_terminal(["ask", QUESTION, "--answer-style", "generated", "--llm", "local"],
+                                       {"HOIDAP_HOME": str(seed_home), "HOIDAP_LLM_MODEL_PATH": str(model_path)},
+                                       timeout=420)
+    final = reads[-1][2]
+    streamed = [(t, text) for t, running, text in reads if running and "Nguồn:" not in text and text.strip()]
+    # the model's text arrived in several pieces while the process was still working on it
+    assert len({text for _, text in streamed}) >= 3, (reads, stderr)
+    assert streamed[-1][0] - streamed[0][0] > 0.2, streamed
+    model_words = streamed[-1][1].split("\r\x1b[K")[0]
+    answer = final.split("\r\x1b[K")[-1]
+    # the generated style answered with the model's own words: no fallback notice, the date cited
+    head = answer.split("Nguồn:")[0]
+    assert "Nguồn:" in answer and "15-4" in head, final
+    assert not any(line.startswith("(") for line in head.splitlines()), f"a notice: the model did not answer\n{final}"
+    first_words = answer.split("[")[0].split()[:4]
+    assert first_words and " ".join(first_words) in " ".join(model_words.split()), (model_words, answer)
 
 
 def test_data_dir_flag_and_env_agree(tmp_path):

@@ -88,7 +88,7 @@ def build_app(svc, llm: str | None = None) -> gr.Blocks:
         return [(t["question"], t["answer"]) for t in turns]
 
     # -- chat ---------------------------------------------------------------------------------
-    def respond(question, chat, turns, collection):
+    def respond(question, chat, turns, collection, prefs):
         question = (question or "").strip()
         chat, turns = list(chat or []), list(turns or [])
         if not question:
@@ -99,7 +99,8 @@ def build_app(svc, llm: str | None = None) -> gr.Blocks:
         yield chat, turns, "", gr.skip(), gr.skip(), gr.skip()
         text, answer = "", None
         try:
-            for piece in svc.ask_stream(question, collection=collection or None, history=history(turns)):
+            for piece in svc.ask_stream(question, collection=collection or None, history=history(turns),
+                                        settings=svc.user_settings(prefs or {})):
                 if isinstance(piece, str):
                     text += piece
                     chat[-1] = {"role": "assistant", "content": render.esc(text) + " ▌"}
@@ -267,14 +268,25 @@ def build_app(svc, llm: str | None = None) -> gr.Blocks:
         return "\n\n".join(lines), *refresh_docs(collection)
 
     # -- settings -----------------------------------------------------------------------------
-    def save_settings(mode, top_k, llm_kind, url, model, style):
+    def panel(st) -> tuple:
+        """The settings panel's values (mode, top_k, llm, style, url, model) for one user's settings."""
+        return st.retriever, st.top_k, st.llm, st.answer_style, st.openai_base_url, st.openai_model
+
+    def load_settings(kept, request: gr.Request):
+        """A user's own settings when the page opens: the login's, else this browser's."""
+        prefs = svc.user_changes(owner(request), kept)
+        return prefs, *panel(svc.user_settings(prefs))
+
+    def save_settings(mode, top_k, llm_kind, style, url, model, request: gr.Request):
+        """Validate and keep the settings for this user only (the login's data, else this browser)."""
+        who = owner(request)
         try:
-            path = svc.settings.config_file()
-            svc.save_settings(retriever=mode, top_k=int(top_k), llm=llm_kind, openai_base_url=url.strip(),
-                              openai_model=model.strip(), answer_style=style)
-            return f"✓ Đã lưu vào {path}."
+            prefs = svc.save_user_settings(who, retriever=mode, top_k=int(top_k), llm=llm_kind,
+                                           openai_base_url=url.strip(), openai_model=model.strip(), answer_style=style)
         except (SettingsError, ValueError, OSError) as e:
-            return f"✗ Không lưu được: {render.esc(e)}"
+            return f"✗ Không lưu được: {render.esc(e)}", gr.skip(), gr.skip()
+        where = f"cho tài khoản {render.esc(who)}" if who else "trong trình duyệt này"
+        return f"✓ Đã lưu {where}: chỉ áp dụng cho bạn.", prefs, gr.skip() if who else prefs
 
     def api_ask(question: str, collection: str = "", history: list | None = None) -> dict:
         """Answer one question over the collection's documents: answer, refused, citations, passages."""
@@ -289,6 +301,8 @@ def build_app(svc, llm: str | None = None) -> gr.Blocks:
     with gr.Blocks(title="Hỏi đáp tài liệu", analytics_enabled=False) as app:
         turns = gr.State([])
         conv_id = gr.State("")
+        prefs = gr.State({})  # this user's changes to the server's default settings
+        kept = gr.BrowserState({}, storage_key="hoidap-settings")  # an anonymous browser's, across reloads
         with gr.Row():
             gr.Markdown("## Hỏi đáp trên tài liệu của bạn")
             coll_dd = gr.Dropdown(collections(), value=s.collection, label="Bộ tài liệu", allow_custom_value=True,
@@ -339,6 +353,8 @@ def build_app(svc, llm: str | None = None) -> gr.Blocks:
                     reidx_btn = gr.Button("Lập chỉ mục lại", elem_id="hd-reindex", scale=1)
                     refresh_btn = gr.Button("Làm mới", elem_id="hd-refresh", scale=1)
             with gr.Tab("Cài đặt", id="settings"):
+                gr.Markdown("Các cài đặt này chỉ áp dụng cho bạn (tài khoản đăng nhập, hoặc trình duyệt này); "
+                            "mặc định chung của máy chủ nằm trong tệp cài đặt `hoidap.toml`.", elem_id="hd-settings-note")
                 mode = gr.Radio(_radio("retriever"), value=s.retriever, label="Chế độ tìm kiếm", elem_id="hd-mode")
                 top_k = gr.Slider(1, 50, value=s.top_k, step=1, label="Số đoạn truy xuất (top_k)", elem_id="hd-topk")
                 llm_kind = gr.Radio(_radio("llm"), value=s.llm, label="Bộ sinh câu trả lời", elem_id="hd-llm")
@@ -353,11 +369,12 @@ def build_app(svc, llm: str | None = None) -> gr.Blocks:
         # one answer at a time: the local generator holds one model context
         one = dict(concurrency_limit=1, concurrency_id="answer", show_progress="hidden", **priv)
         keep = dict(fn=save_turns, inputs=[turns, conv_id, coll_dd], outputs=[conv_id, convs], **priv)
+        ask_in = [box, chat, turns, coll_dd, prefs]
         more_left = dict(fn=more_button, inputs=[turns], outputs=[more], **priv)
-        box.submit(respond, [box, chat, turns, coll_dd], outs, **one).then(**keep).then(**more_left)
-        send.click(respond, [box, chat, turns, coll_dd], outs, **one).then(**keep).then(**more_left)
+        box.submit(respond, ask_in, outs, **one).then(**keep).then(**more_left)
+        send.click(respond, ask_in, outs, **one).then(**keep).then(**more_left)
         more.click(lambda: "thêm", None, [box], **priv).then(
-            respond, [box, chat, turns, coll_dd], outs, **one).then(**keep).then(**more_left)
+            respond, ask_in, outs, **one).then(**keep).then(**more_left)
         new.click(new_chat, None, outs, **priv).then(lambda: "", None, [conv_id], **priv)
         chat.clear(new_chat, None, outs, **priv).then(lambda: "", None, [conv_id], **priv)
         convs.input(load_conversation, [convs], [chat, turns, conv_id, cards, related, conv_title], **priv)
@@ -377,7 +394,9 @@ def build_app(svc, llm: str | None = None) -> gr.Blocks:
         refresh_btn.click(refresh_docs, [coll_dd], doc_outs, **priv)
         coll_dd.change(lambda c: doc_rows(c), [coll_dd], [docs, doc_dd], **priv)
         app.load(refresh_docs, [coll_dd], doc_outs, **priv)
-        save.click(save_settings, [mode, top_k, llm_kind, url, model, style], [save_status], **priv)
+        panel_io = [mode, top_k, llm_kind, style, url, model]
+        save.click(save_settings, panel_io, [save_status, prefs, kept], **priv)
+        app.load(load_settings, [kept], [prefs, *panel_io], **priv)
 
         gr.api(api_ask, api_name="ask", concurrency_limit=1, concurrency_id="answer")
         gr.api(api_documents, api_name="documents")
