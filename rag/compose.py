@@ -584,7 +584,7 @@ def compose_comparison(q: Question, search, lib: Library, embedder=None, per_sid
         if not picked:
             missing.append(side)
             continue
-        lines = [f"{side}:"]
+        lines = [f"{side[:1].upper()}{side[1:]}:"]
         for score, (_, a, b, text, h) in sorted(picked, key=lambda r: (r[1][4].doc_id, r[1][1])):
             p = Passage(len(passages) + 1, h, text, a, b, score)
             passages.append(p)
