@@ -10,13 +10,12 @@ is not available in the embedded engine) and is kept in step with it by `ingest.
 """
 from __future__ import annotations
 
-import itertools
 import json
 import re
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable
 
 import numpy as np
 from scipy import sparse
@@ -25,10 +24,6 @@ from ingest.normalize import fold, normalize_text
 from ingest.structure import article_terms, combined_terms, reference_terms
 
 N_BUCKETS = 1 << 22
-# A chunk's row also holds the terms of the chunks before and after it in its document, counted at this weight:
-# a question's words split across a chunk boundary, or named in the neighbouring sentences, still match
-# (docs/evaluation.md, "Retrieval variants": +0.6 nDCG@10 on ViMedAQA_v2, level on XQuAD-vi and ALQAC).
-NEIGHBOUR_WEIGHT = 0.5
 _SYL = re.compile(r"\w+")
 
 
@@ -92,40 +87,6 @@ def is_unaccented(text: str) -> bool:
                for i, w in enumerate(cased))
 
 
-Terms = np.ndarray | tuple[np.ndarray, np.ndarray]  # hashed terms (each counted once), or (terms, weights)
-
-
-def _weighted(t: Terms) -> tuple[np.ndarray, np.ndarray]:
-    return t if isinstance(t, tuple) else (t, np.ones(len(t), np.float32))
-
-
-def window(own: np.ndarray, neighbours: list[np.ndarray], weight: float = NEIGHBOUR_WEIGHT) -> Terms:
-    """A chunk's terms with its neighbours' terms at `weight`."""
-    if not neighbours:
-        return own
-    cols = np.concatenate([own, *neighbours]).astype(np.int32)
-    w = np.concatenate([np.ones(len(own), np.float32)] + [np.full(len(n), weight, np.float32) for n in neighbours])
-    return cols, w
-
-
-def windows(rows: list[tuple[np.ndarray, np.ndarray]]) -> list[tuple[Terms, Terms]]:
-    """The (exact, folded) terms of one document's chunks, in order, each with its neighbours' (see window)."""
-    out = []
-    for i, (ex, fo) in enumerate(rows):
-        near = [rows[j] for j in (i - 1, i + 1) if 0 <= j < len(rows)]
-        out.append((window(ex, [n[0] for n in near]), window(fo, [n[1] for n in near])))
-    return out
-
-
-def windowed_rows(rows: Iterable[tuple[str, str, np.ndarray, np.ndarray]]) -> Iterator["Row"]:
-    """(key, document, exact, folded) rows ordered by document and position, as BM25 rows with their
-    neighbours' terms; one document at a time is held in memory."""
-    for _, group in itertools.groupby(rows, key=lambda r: r[1]):
-        g = list(group)
-        for r, (ex, fo) in zip(g, windows([(r[2], r[3]) for r in g])):
-            yield r[0], ex, fo
-
-
 @dataclass
 class _Field:
     """One field of one segment: the columns (hashed terms) of a rows x terms matrix of term frequencies, in CSC
@@ -139,15 +100,13 @@ class _Field:
     df: np.ndarray  # rows per column
 
     @classmethod
-    def build(cls, rows: list[Terms]) -> "_Field":
+    def build(cls, rows: list[np.ndarray]) -> "_Field":
         n = len(rows)
-        rows = [_weighted(r) for r in rows]
-        lengths = np.array([w.sum() for _, w in rows], dtype=np.float32)
+        lengths = np.array([len(r) for r in rows], dtype=np.float32)
         indptr = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum([len(c) for c, _ in rows], out=indptr[1:])
-        cols = np.concatenate([c for c, _ in rows]).astype(np.int32) if n else np.zeros(0, np.int32)
-        data = np.concatenate([w for _, w in rows]).astype(np.float32) if n else np.zeros(0, np.float32)
-        m = sparse.csr_matrix((data, cols, indptr), shape=(n, N_BUCKETS)).tocsc()
+        np.cumsum(lengths.astype(np.int64), out=indptr[1:])
+        cols = np.concatenate(rows).astype(np.int32) if n else np.zeros(0, np.int32)
+        m = sparse.csr_matrix((np.ones(len(cols), np.float32), cols, indptr), shape=(n, N_BUCKETS)).tocsc()
         m.sum_duplicates()
         return cls(m.indptr.astype(np.int64), m.indices.astype(np.int32), m.data, lengths,
                    np.diff(m.indptr).astype(np.int32))
@@ -172,7 +131,7 @@ class _Segment:
     alive: np.ndarray  # False once a row was removed or replaced
 
     @classmethod
-    def build(cls, keys: list[str], exact: list[Terms], folded: list[Terms]) -> "_Segment":
+    def build(cls, keys: list[str], exact: list[np.ndarray], folded: list[np.ndarray]) -> "_Segment":
         return cls(keys, (_Field.build(exact), _Field.build(folded)), np.ones(len(keys), dtype=bool))
 
     def save(self, path: Path, i: int) -> None:
@@ -186,7 +145,7 @@ class _Segment:
         return cls(keys, tuple(_Field.load(path / f"seg{i}.{f}") for f in "ef"), np.ones(len(keys), dtype=bool))
 
 
-Row = tuple[str, Terms, Terms]
+Row = tuple[str, np.ndarray, np.ndarray]
 
 
 class BM25:
@@ -204,8 +163,8 @@ class BM25:
         self.loader = loader
         self.segments: list[_Segment] = []
         self._where: dict[str, tuple[int, int]] = {}  # key -> (segment, row) of built rows
-        self._rows: dict[str, tuple[Terms, Terms]] = {}  # every row (only without a loader)
-        self._pending: dict[str, tuple[Terms, Terms]] = {}  # added since the last build
+        self._rows: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # every row (only without a loader)
+        self._pending: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # added since the last build
         self._dead = 0
         self._delta: _Segment | None = None
 
@@ -226,7 +185,7 @@ class BM25:
         built = len(self._where)
         return len(self._pending) > max(64, built // 10) or self._dead > max(64, built // 10)
 
-    def add(self, key: str, exact: Terms, folded: Terms) -> None:
+    def add(self, key: str, exact: np.ndarray, folded: np.ndarray) -> None:
         self.remove(key)
         self._pending[key] = (exact, folded)
         if self.loader is None:
@@ -246,8 +205,8 @@ class BM25:
     def _build(self, rows: Iterable[Row], path: Path | None = None) -> None:
         self.segments, self._where, self._pending, self._dead, self._delta = [], {}, {}, 0, None
         keys: list[str] = []
-        exact: list[Terms] = []
-        folded: list[Terms] = []
+        exact: list[np.ndarray] = []
+        folded: list[np.ndarray] = []
         for key, ex, fo in rows:
             keys.append(key)
             exact.append(ex)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.lexical import BM25, windowed_rows, windows
+from ingest.lexical import BM25
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS collections (
@@ -288,7 +288,7 @@ class Collection:
             if self._bm25 is not None:
                 for cid in old:
                     self._bm25.remove(cid)
-                for cid, lx in zip(ids, windows(lexical)):
+                for cid, lx in zip(ids, lexical):
                     self._bm25.add(cid, *lx)
 
     def delete_document(self, doc_id: str) -> bool:
@@ -361,7 +361,7 @@ class Collection:
 
     # -- search -------------------------------------------------------------------------------
     # -- the lexical index ----------------------------------------------------------------------
-    # Built segments are saved under DATA_DIR/lexical/<collection>/w<generation> and memory-mapped: the
+    # Built segments are saved under DATA_DIR/lexical/<collection>/g<generation> and memory-mapped: the
     # generation counts committed chunk changes, so a saved index is used only while it matches SQLite.
     def _bump_generation(self) -> None:
         self.db.execute("UPDATE collections SET generation = generation + 1 WHERE name=?", (self.name,))
@@ -369,20 +369,13 @@ class Collection:
     def _lexical_dir(self) -> Path:
         return self.store.home / "lexical" / self.chroma_name
 
-    def _lexical_path(self, gen: int) -> Path:
-        """The saved index of one generation; the prefix names the row format (w = rows with their neighbours'
-        terms), so an index saved by an earlier version is rebuilt, not read."""
-        return self._lexical_dir() / f"w{gen}"
-
     def _lexical_rows(self):
-        """Every committed chunk's term arrays with its neighbours' (`lexical.windows`), streamed (a cursor, not
-        a list)."""
+        """Every committed chunk's term arrays, streamed (a cursor, not a list)."""
         cur = self.store.db.execute(
-            "SELECT c.chunk_id, c.doc_id, c.exact, c.folded FROM chunks c JOIN documents d ON "
-            "d.collection=c.collection AND d.doc_id=c.doc_id WHERE c.collection=? AND d.status='ok' "
-            "ORDER BY c.doc_id, c.idx", (self.name,))
-        return windowed_rows((cid, doc, np.frombuffer(ex, dtype=np.int32), np.frombuffer(fo, dtype=np.int32))
-                             for cid, doc, ex, fo in cur)
+            "SELECT c.chunk_id, c.exact, c.folded FROM chunks c JOIN documents d ON "
+            "d.collection=c.collection AND d.doc_id=c.doc_id WHERE c.collection=? AND d.status='ok'", (self.name,))
+        for cid, ex, fo in cur:
+            yield cid, np.frombuffer(ex, dtype=np.int32), np.frombuffer(fo, dtype=np.int32)
 
     def _generation(self) -> int:
         r = self.db.execute("SELECT generation FROM collections WHERE name=?", (self.name,)).fetchone()
@@ -393,7 +386,7 @@ class Collection:
         self.db.execute("BEGIN")  # one read snapshot: the generation and the rows it counts
         try:
             gen = self._generation()
-            path = self._lexical_path(gen)
+            path = self._lexical_dir() / f"g{gen}"
             if (path / "segments.json").exists():
                 try:
                     return BM25.load(path, loader=self._lexical_rows)
@@ -423,7 +416,7 @@ class Collection:
     def save_lexical(self) -> None:
         """Build and save the lexical index now (end of an ingest), so `serve` maps it instead of building."""
         with self.lock:
-            if not (self._lexical_path(self._generation()) / "segments.json").exists():
+            if not (self._lexical_dir() / f"g{self._generation()}" / "segments.json").exists():
                 self._bm25 = self._open_lexical()
                 self._bm25_version = self.db.execute("PRAGMA data_version").fetchone()[0]
 

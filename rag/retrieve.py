@@ -60,7 +60,7 @@ def _jaccard(a: set, b: set) -> float:
 
 class Retriever:
     def __init__(self, coll: Collection, embedder: Embedder | None, mode: str = "hybrid", top_k: int = 5,
-                 dense_weight: float = 0.5, fusion: str = "weighted", candidates: int = 100, reranker=None,
+                 dense_weight: float = 0.5, fusion: str = "weighted", candidates: int = 50, reranker=None,
                  rerank_pool: int = 20):
         self.coll, self.embedder = coll, embedder
         self.mode, self.top_k, self.dense_weight, self.fusion, self.candidates = mode, top_k, dense_weight, fusion, candidates

@@ -43,7 +43,7 @@ class Settings(BaseSettings):
     top_k: int = Field(5, ge=1, le=50)
     dense_weight: float = Field(0.5, ge=0.0, le=1.0, description="weight of dense scores in hybrid fusion")
     fusion: Literal["weighted", "rrf"] = "weighted"
-    candidates: int = Field(100, ge=5, le=500, description="chunks each signal (dense, BM25) brings to the fusion")
+    candidates: int = Field(50, ge=5, le=500)
     reranker: str | None = Field(None, description="'cross-encoder:<model path or name>'; off by default")
     # answering
     llm: Literal["local", "none", "openai", "ollama"] = "local"

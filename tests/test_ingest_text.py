@@ -99,21 +99,3 @@ def test_accent_free_question_takes_the_spelling_of_the_passages_it_matched():
     # hold, a number and the punctuation stay as typed
     assert restore("Nghi quyet 37 ban hanh ngay nao?", passages) == "Nghị quyết 37 ban hành ngày nao?"
     assert restore("ban do vung trung du", passages) == "bản đồ vùng trung du"
-
-
-def test_a_chunk_is_found_by_its_neighbours_words_below_the_chunk_holding_them():
-    from ingest.lexical import BM25, NEIGHBOUR_WEIGHT, encode, windowed_rows
-
-    doc = ["Bệnh zona do virus varicella gây ra.", "Đầu tiên xuất hiện các mảng hồng trên da.",
-           "Sau khoảng ba ngày mụn nước chuyển sang đục."]
-    other = ["Viêm họng thường do vi khuẩn.", "Khô miệng khi ngủ."]
-    rows = [(f"a{i}", "a", *encode(t)) for i, t in enumerate(doc)] + [(f"b{i}", "b", *encode(t)) for i, t in enumerate(other)]
-    b = BM25.from_rows(windowed_rows(rows))
-    found = dict(b.search("bệnh zona"))
-    # the first chunk holds the words; the second is its neighbour (the third is not); the other document never
-    assert max(found, key=found.get) == "a0" and "a1" in found and found["a1"] < found["a0"]
-    assert "a2" not in found and not {"b0", "b1"} & set(found)
-    # a neighbour's term counts NEIGHBOUR_WEIGHT times one of the chunk's own
-    _, (cols, weights), _ = next(windowed_rows(rows[:2]))
-    n_own = len(encode(doc[0])[0])
-    assert list(weights) == [1.0] * n_own + [NEIGHBOUR_WEIGHT] * len(encode(doc[1])[0])
