@@ -7,7 +7,7 @@ export HOIDAP_HOME
 HOST ?= 127.0.0.1
 PORT ?= 7860
 
-.PHONY: install install-test test-system-deps run demo test bench clean screenshots
+.PHONY: install install-test test-system-deps run demo test test-reverse bench clean screenshots
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -48,6 +48,10 @@ run: demo
 
 test: install-test
 	HOIDAP_TEST_MODELS=$(HOIDAP_HOME)/models $(BIN)/python -m pytest -q -ra
+
+# the suite backwards (pytest-reverse): a test that needs another to run first fails here
+test-reverse: install-test
+	HOIDAP_TEST_MODELS=$(HOIDAP_HOME)/models $(BIN)/python -m pytest -q -ra --reverse
 
 # the docs' screenshots (docs/screenshots/): the browser tests write them only when asked to
 screenshots: install-test

@@ -7,6 +7,8 @@ cross-talk: the `hoidap.question` echoed back and the expected fact in the answe
 requests, errors, wrong answers, p50/p95/max latency, throughput.
 
     flock /tmp/heavy.lock .venv/bin/python bench/load_api.py --clients 20 --seconds 120 --out /tmp/load.json
+    HOIDAP_LLM_MODEL_PATH=.hoidap/models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf \
+      flock /tmp/heavy.lock .venv/bin/python bench/load_api.py --llm local --timeout 300   # the bundled model
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,10 +65,10 @@ def start_server(home: Path, llm: str) -> tuple[subprocess.Popen, str]:
     raise SystemExit("server did not answer /v1/models within 300 s")
 
 
-def client_loop(base: str, k: int, stop: float, out: list, lock: threading.Lock) -> None:
+def client_loop(base: str, k: int, stop: float, out: list, lock: threading.Lock, timeout: float) -> None:
     import openai
 
-    c = openai.OpenAI(base_url=base, api_key="-", max_retries=0, timeout=120)
+    c = openai.OpenAI(base_url=base, api_key="-", max_retries=0, timeout=timeout)
     i = k
     while time.monotonic() < stop:
         q, fact = CASES[i % len(CASES)]
@@ -76,7 +79,8 @@ def client_loop(base: str, k: int, stop: float, out: list, lock: threading.Lock)
             p = r.model_extra["hoidap"]
             text = r.choices[0].message.content
             ok = p["question"] == q and (p["refused"] if fact is None else (not p["refused"] and fact in text))
-            row = {"s": time.perf_counter() - t0, "error": None, "ok": ok}
+            row = {"s": time.perf_counter() - t0, "error": None, "ok": ok, "mode": p["mode"],
+                   "crossed": p["question"] != q}
         except Exception as e:  # counted, never hidden
             row = {"s": time.perf_counter() - t0, "error": f"{type(e).__name__}: {e}"[:200], "ok": False}
         with lock:
@@ -93,6 +97,7 @@ def main() -> int:
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--seconds", type=float, default=120)
     ap.add_argument("--llm", default="none")
+    ap.add_argument("--timeout", type=float, default=120, help="each client's request timeout (s)")
     ap.add_argument("--out", type=Path)
     a = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="hoidap-load-") as tmp:
@@ -101,7 +106,7 @@ def main() -> int:
             rows: list[dict] = []
             lock = threading.Lock()
             stop = time.monotonic() + a.seconds
-            threads = [threading.Thread(target=client_loop, args=(base, k, stop, rows, lock)) for k in range(a.clients)]
+            threads = [threading.Thread(target=client_loop, args=(base, k, stop, rows, lock, a.timeout)) for k in range(a.clients)]
             t0 = time.monotonic()
             for t in threads:
                 t.start()
@@ -115,6 +120,8 @@ def main() -> int:
     res = {"clients": a.clients, "seconds": round(wall, 1), "llm": a.llm, "requests": len(rows),
            "errors": sum(r["error"] is not None for r in rows),
            "wrong_answers": sum(r["error"] is None and not r["ok"] for r in rows),
+           "crossed": sum(bool(r.get("crossed")) for r in rows),
+           "modes": dict(Counter(r["mode"] for r in rows if r["error"] is None)),
            "p50_s": round(statistics.median(lat), 3) if lat else None, "p95_s": round(pct(lat, 95), 3),
            "max_s": round(max(lat), 3) if lat else None, "requests_per_s": round(len(rows) / wall, 2),
            "first_errors": [r["error"] for r in rows if r["error"]][:3], "loadavg": os.getloadavg()[0]}
