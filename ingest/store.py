@@ -92,6 +92,26 @@ class Store:
         self.lock = threading.RLock()
         self._client = None
         self._collections: dict[str, Collection] = {}
+        self._seen_version = self.db.execute("PRAGMA data_version").fetchone()[0]
+
+    def sync(self) -> None:
+        """Follow another process's writes (`hoidap ingest` beside `hoidap serve`): when another connection has
+        committed to SQLite since the last look, the embedded Chroma client is opened anew, since the one open
+        here keeps serving the vectors it had loaded (measured: a running server's dense search missed all 30
+        documents a CLI ingest had added).  A Chroma server needs nothing: every query asks it."""
+        with self.lock:
+            version = self.db.execute("PRAGMA data_version").fetchone()[0]
+            if version == self._seen_version:
+                return
+            self._seen_version = version
+            if self.chroma_url or self._client is None:
+                return
+            from chromadb.api.client import SharedSystemClient
+
+            SharedSystemClient.clear_system_cache()  # a new PersistentClient would get the cached one
+            self._client = None
+            for c in self._collections.values():
+                c._chroma = None
 
     @property
     def client(self):
@@ -435,6 +455,7 @@ class Collection:
 
     def dense_search(self, vector: np.ndarray, limit: int) -> list[tuple[str, float]]:
         """(chunk_id, cosine similarity) of the nearest chunks."""
+        self.store.sync()
         n = self._chroma_call("count", self.chroma.count)
         if n == 0:
             return []
