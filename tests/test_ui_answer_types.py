@@ -90,6 +90,11 @@ def test_a_long_list_shows_the_rest_on_more_and_a_follow_up_shows_how_it_was_rea
     assert lines(follow_up)[0] == "» Điều 3 quy định gì?", follow_up  # the question it was read as, shown
     assert marks(follow_up) == ["a)", "b)", "c)"] and "Mang đồ ăn vào phòng đọc" in follow_up
 
+    chat("Thư viện phục vụ những loại tài liệu nào?")
+    more.wait_for()
+    chat.page.locator("#hd-new").click()  # a new conversation has nothing left to show
+    more.wait_for(state="hidden")
+
 
 @pytest.mark.parametrize("question", [
     "Thủ tục mượn sách liên thư viện gồm những bước nào?",

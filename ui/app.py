@@ -375,11 +375,13 @@ def build_app(svc, llm: str | None = None) -> gr.Blocks:
         send.click(respond, ask_in, outs, **one).then(**keep).then(**more_left)
         more.click(lambda: "thêm", None, [box], **priv).then(
             respond, ask_in, outs, **one).then(**keep).then(**more_left)
-        new.click(new_chat, None, outs, **priv).then(lambda: "", None, [conv_id], **priv)
-        chat.clear(new_chat, None, outs, **priv).then(lambda: "", None, [conv_id], **priv)
-        convs.input(load_conversation, [convs], [chat, turns, conv_id, cards, related, conv_title], **priv)
+        new.click(new_chat, None, outs, **priv).then(lambda: "", None, [conv_id], **priv).then(**more_left)
+        chat.clear(new_chat, None, outs, **priv).then(lambda: "", None, [conv_id], **priv).then(**more_left)
+        convs.input(load_conversation, [convs], [chat, turns, conv_id, cards, related, conv_title], **priv).then(
+            **more_left)
         conv_rename.click(rename_conversation, [conv_id, conv_title], [convs], **priv)
-        conv_delete.click(delete_conversation, [conv_id], [*outs, conv_id, convs, conv_title], **priv)
+        conv_delete.click(delete_conversation, [conv_id], [*outs, conv_id, convs, conv_title], **priv).then(
+            **more_left)
         conv_export.click(export_conversation, [conv_id, conv_fmt], [conv_file], **priv)
         app.load(list_conversations, None, [convs], **priv)
         chat.select(show_turn, [turns], [cards, related], **priv)
