@@ -203,7 +203,7 @@ def test_conversation_is_kept_resumed_renamed_and_deleted(page, server):
     api = server["url"] + "v1/conversations"
     ask(page, first, 0)
     page.locator("#hd-convs-acc").get_by_text("Cuộc trò chuyện đã lưu").click()
-    page.wait_for_function("(q) => document.querySelector('#hd-convs input').value.startsWith(q)", arg=first)
+    page.wait_for_function("(q) => (document.querySelector('#hd-convs input')?.value ?? '').startsWith(q)", arg=first)
     cid = next(c["id"] for c in httpx.get(api).json() if c["title"] == first)
 
     page.reload(wait_until="domcontentloaded")  # listed after a reload, titled by its first question
@@ -217,19 +217,19 @@ def test_conversation_is_kept_resumed_renamed_and_deleted(page, server):
     assert page.locator("#hd-conv-title input, #hd-conv-title textarea").input_value() == first
     ask(page, "Còn Nghị quyết 37 thì sao?", 1)  # the follow-up reads the resumed turn
     assert "01/7/2004" in page.locator("#hd-chat .message.bot, #hd-chat [data-testid='bot']").last.inner_text()
-    page.wait_for_function("() => document.querySelector('#hd-convs input').value.endsWith('2 lượt')")
+    page.wait_for_function("() => (document.querySelector('#hd-convs input')?.value ?? '').endsWith('2 lượt')")
     assert len(httpx.get(f"{api}/{cid}").json()["turns"]) == 2
 
     page.locator("#hd-conv-title input, #hd-conv-title textarea").fill(title)
     page.locator("#hd-conv-rename").click()
-    page.wait_for_function("(t) => document.querySelector('#hd-convs input').value.startsWith(t)", arg=title)
+    page.wait_for_function("(t) => (document.querySelector('#hd-convs input')?.value ?? '').startsWith(t)", arg=title)
     assert httpx.get(f"{api}/{cid}").json()["title"] == title
 
     page.locator("#hd-conv-delete").click()
-    page.wait_for_function("() => document.querySelector('#hd-convs input').value === ''")
+    page.wait_for_function("() => (document.querySelector('#hd-convs input')?.value ?? null) === ''")
     page.wait_for_selector("#hd-cards .hd-empty")
     ask(page, QUESTION, 0)  # a new conversation: the list is open and shows it, not the deleted one
-    page.wait_for_function("(q) => document.querySelector('#hd-convs input').value.startsWith(q)", arg=QUESTION)
+    page.wait_for_function("(q) => (document.querySelector('#hd-convs input')?.value ?? '').startsWith(q)", arg=QUESTION)
     page.locator("#hd-convs input").click()
     page.get_by_role("option", name=f"{QUESTION} · 1 lượt").first.wait_for()
     assert page.get_by_role("option", name=title, exact=False).count() == 0
