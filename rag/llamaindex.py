@@ -21,7 +21,7 @@ from rag.service import Service, answer_payload
 from rag.settings import load_settings
 
 # what a node's metadata leaves out: the text is the node's, the rest is scoring detail
-_NOT_METADATA = ("text", "norm", "score", "dense", "bm25", "marks", "n")
+_NOT_METADATA = ("text", "norm", "score", "dense", "bm25", "marks", "n", "sentence_vecs")
 
 
 def _node(item, score: float) -> NodeWithScore:

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ingest.chunk import split_sentences
+from ingest.chunk import chunk_sentences
 from ingest.lexical import is_unaccented, syllables
-from ingest.normalize import fold, normalize
+from ingest.normalize import fold
 from rag.retrieve import Hit
 
 # Function words and question words: they say nothing about whether a passage supports a claim.
@@ -60,10 +60,8 @@ def coverage(question: str, text: str) -> float:
 
 def hit_sentences(hit: Hit) -> list[tuple[int, int, str]]:
     """Sentences of a hit as (start, end) offsets in the original document, with their text."""
-    n = normalize(hit.text)
     out = []
-    for a, b in split_sentences(n.text):
-        oa, ob = n.span(a, b)
+    for oa, ob, _, _ in chunk_sentences(hit.text):
         ob = oa + len(without_ellipsis(hit.text[oa:ob]))
         out.append((hit.start + oa, hit.start + ob, hit.text[oa:ob]))
     return out
@@ -91,18 +89,28 @@ WEIGHTS = (0.6, 0.4, 0.3, 0.1)
 PROMPT_MARGIN = 0.3
 
 
-def sentence_features(question: str, sentences: list[str], ranks: list[int], embedder=None) -> np.ndarray:
+def sentence_features(question: str, sentences: list[str], ranks: list[int], embedder=None,
+                      stored: list | None = None) -> np.ndarray:
     """One row per sentence, columns as FEATURES: idf-weighted lexical overlap with the question
     (length-normalized, min-max over the candidates), dense cosine (min-max), whether it holds what the
-    question asks for (a new number, date or name), 1 / (1 + its chunk's retrieval rank)."""
+    question asks for (a new number, date or name), 1 / (1 + its chunk's retrieval rank).  `stored`: per
+    sentence, its vector stored at ingest or None (then it is embedded now)."""
     lens = np.array([max(1, len(syllables(x))) for x in sentences], float)
     lex = np.array(_score(question, sentences), float) / (0.5 + 0.5 * lens / lens.mean())
     dense = np.zeros(len(sentences))
     if embedder is not None:
-        dense = np.asarray(embedder.embed_passages(sentences)) @ np.asarray(embedder.embed_query(question))
+        dense = sentence_vectors(sentences, stored, embedder) @ np.asarray(embedder.embed_query(question))
     kind = answer_type(question)
     fits = [bool(kind) and fits_type(question, x, kind) for x in sentences]
     return np.stack([_unit(lex), _unit(dense), np.array(fits, float), 1 / (1 + np.array(ranks, float))], 1)
+
+
+def sentence_vectors(sentences: list[str], stored: list | None, embedder) -> np.ndarray:
+    """The sentences' vectors: those stored at ingest (late chunking), the others embedded now."""
+    stored = stored or [None] * len(sentences)
+    missing = [i for i, v in enumerate(stored) if v is None]
+    fresh = iter(np.asarray(embedder.embed_passages([sentences[i] for i in missing])) if missing else [])
+    return np.stack([v if v is not None else next(fresh) for v in stored])
 
 
 _Q_TIME = re.compile(r"\b(khi nào|lúc nào|bao giờ|(năm|ngày|tháng|thời gian|thời điểm|thế kỷ|thập kỷ|giai đoạn) nào"
@@ -192,7 +200,8 @@ def candidate_features(question: str, hits: list[Hit], embedder=None) -> tuple[l
     cands = _candidates(hits)
     if not cands:
         return [], np.zeros((0, len(FEATURES)))
-    return cands, sentence_features(question, [c[3] for c in cands], [c[0] for c in cands], embedder)
+    stored = [c[4].sentence_vecs.get(c[1]) for c in cands]
+    return cands, sentence_features(question, [c[3] for c in cands], [c[0] for c in cands], embedder, stored)
 
 
 def rank(cands: list[tuple], features: np.ndarray) -> list[tuple[float, tuple]]:

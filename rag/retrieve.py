@@ -32,6 +32,7 @@ class Hit:
     marks: list = field(default_factory=list)  # [(original offset, label)] where the label changes
     ocr: bool = False  # the text came from OCR of a scanned page
     doc_number: str = ""  # the document's symbol, e.g. "100/2019/NĐ-CP"
+    sentence_vecs: dict = field(default_factory=dict, repr=False)  # sentence's document offset -> stored vector
 
     def label_at(self, offset: int) -> str:
         """The structure label of the text at an offset of the document (a cited sentence's own clause)."""
@@ -42,7 +43,7 @@ class Hit:
         return found
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        return {k: v for k, v in asdict(self).items() if k != "sentence_vecs"}
 
 
 def _minmax(scores: dict[str, float]) -> dict[str, float]:
@@ -114,6 +115,9 @@ class Retriever:
                             json.loads(r.meta or "{}").get("number", "")))
             if len(hits) >= top_k:
                 break
+        stored = self.coll.sentence_vectors([h.chunk_id for h in hits])
+        for h in hits:
+            h.sentence_vecs = stored.get(h.chunk_id, {})
         return hits, signals
 
     def _restored(self, q: str, lex: dict[str, float]) -> str:

@@ -67,6 +67,20 @@ def ids_agree(home: Path, extra: list[str], collection: str = "default") -> tupl
     return chroma_ids, sql_ids
 
 
+def sentence_chunks(home: Path, collection: str = "default") -> dict[str, int]:
+    """Chunk id -> number of stored sentence vectors; every committed chunk must have its sentences' vectors
+    and no vector may outlive its chunk."""
+    import sqlite3
+
+    db = sqlite3.connect(home / "hoidap.db")
+    got = dict(db.execute("SELECT chunk_id, COUNT(*) FROM sentences WHERE collection=? GROUP BY chunk_id",
+                          (collection,)).fetchall())
+    chunks = {r[0] for r in db.execute("SELECT chunk_id FROM chunks WHERE collection=?", (collection,))}
+    db.close()
+    assert set(got) == chunks, f"sentence vectors for {set(got) ^ chunks} are out of step with the chunks"
+    return got
+
+
 def lexical_texts(home: Path, extra: list[str], query: str) -> list[str]:
     """Texts of the chunks the BM25 index returns for a query (a fresh process's view)."""
     from ingest.store import Store
@@ -88,6 +102,7 @@ def test_lifecycle_add_unchanged_change_prune_delete(mode, tmp_path):
     assert len(s["added"]) == 2
     c1, s1 = ids_agree(home, mode)
     assert c1 == s1 and len(c1) == s["chunks"]
+    assert all(n >= 1 for n in sentence_chunks(home).values())
 
     s = cli_json("ingest", str(d), *mode, home=home)
     assert len(s["unchanged"]) == 2 and s["added"] == s["updated"] == [] and s["chunks"] == 0
@@ -97,6 +112,7 @@ def test_lifecycle_add_unchanged_change_prune_delete(mode, tmp_path):
     assert [Path(p).name for p in s["updated"]] == ["a.txt"] and len(s["unchanged"]) == 1
     c2, s2 = ids_agree(home, mode)
     assert c2 == s2
+    sentence_chunks(home)  # the changed document's old chunks took their sentence vectors with them
     b_ids = {i for i in c1 if i.startswith(next(x["doc_id"] for x in cli_json("docs", "list", *mode, home=home)
                                                  if x["source"].endswith("b.txt")))}
     assert b_ids <= c2  # the unchanged file kept exactly its chunks
@@ -108,6 +124,7 @@ def test_lifecycle_add_unchanged_change_prune_delete(mode, tmp_path):
     assert [Path(x["source"]).name for x in cli_json("docs", "list", *mode, home=home)] == ["a.txt"]
     c3, s3 = ids_agree(home, mode)
     assert c3 == s3 and not (c3 & b_ids)
+    sentence_chunks(home)
     assert not lexical_texts(home, mode, "Chè Tân Cương")  # lexical index in step with Chroma
 
     r = cli_json("docs", "delete", "a.txt", *mode, home=home)
@@ -115,6 +132,7 @@ def test_lifecycle_add_unchanged_change_prune_delete(mode, tmp_path):
     assert cli_json("docs", "list", *mode, home=home) == []
     c4, s4 = ids_agree(home, mode)
     assert c4 == s4 == set()
+    assert sentence_chunks(home) == {}
 
     cols = cli_json("collections", "list", *mode, home=home)
     assert [c["name"] for c in cols] == ["default"]
@@ -151,3 +169,33 @@ def test_embedder_change_refused_then_reembed(tmp_path):
     assert cols[0]["embed_model"].startswith("sentence-transformers/") and cols[0]["documents"] == 2
     a = cli_json("ask", "Chè Tân Cương", "--llm", "none", "--embedder", st, home=home)
     assert any("b.txt" in p["source"] for p in a["passages"])
+
+
+def test_older_collection_gets_sentence_vectors_from_its_stored_chunks(tmp_path):
+    """A data directory written before sentence vectors were stored (its `sentences` table empty) answers as
+    before; `collections upgrade` adds the vectors late chunking gives at ingest, without the files."""
+    import sqlite3
+
+    home = tmp_path / "data"
+    d = tmp_path / "docs"
+    d.mkdir()
+    (d / "a.txt").write_text(DOC_A, encoding="utf-8")
+    (d / "b.txt").write_text(DOC_B, encoding="utf-8")
+    cli_json("ingest", str(d), home=home)
+    db = sqlite3.connect(home / "hoidap.db")
+    at_ingest = db.execute("SELECT chunk_id, start, vec FROM sentences ORDER BY 1, 2").fetchall()
+    assert len(at_ingest) >= 4  # two documents of two sentences each
+    question = ("ask", "Nhà máy thủy điện Hòa Bình có bao nhiêu tổ máy?", "--llm", "none")
+    answered = cli_json(*question, home=home)
+    with db:
+        db.execute("DELETE FROM sentences")
+    (d / "a.txt").unlink()  # the upgrade reads the stored chunks, not the files
+    assert cli_json(*question, home=home)["answer"] == answered["answer"]  # embedded at question time instead
+
+    r = cli_json("collections", "upgrade", home=home)
+    assert r["upgraded"] is True and r["chunks"] == len({row[0] for row in at_ingest}) and r["left"] == 0
+    assert db.execute("SELECT chunk_id, start, vec FROM sentences ORDER BY 1, 2").fetchall() == at_ingest
+    assert cli_json(*question, home=home)["answer"] == answered["answer"] and "tám tổ máy" in answered["answer"]
+    assert cli_json("collections", "upgrade", home=home)["chunks"] == 0  # nothing left to do
+    p = run_cli("collections", "upgrade", "nope", home=home, check=False)
+    assert p.returncode == 1 and "no collection 'nope'" in p.stdout

@@ -13,7 +13,7 @@ from pathlib import Path
 
 
 from conftest import HOIDAP, ROOT, cli_json, run_cli
-from test_ingest_lifecycle import free_port, ids_agree, start_chroma, stop
+from test_ingest_lifecycle import free_port, ids_agree, sentence_chunks, start_chroma, stop
 
 TRIALS = int(os.environ.get("HOIDAP_CRASH_TRIALS", "20"))
 
@@ -99,6 +99,7 @@ def test_kill9_at_random_points_then_rerun(tmp_path):
     assert sorted(got["docs"]) == sorted(ref["docs"]) and got["chunks"] == ref["chunks"]
     chroma_ids, sql_ids = ids_agree(home, [])
     assert chroma_ids == sql_ids and len(sql_ids) == ref["chunks"]
+    assert sum(sentence_chunks(home).values()) == sum(sentence_chunks(tmp_path / "clean2").values())
     assert killed >= TRIALS, f"only {killed} of {trial} runs were still running when killed"
     print(f"crash trials: {trial}, killed mid-run: {killed}, docs 200, chunks {got['chunks']}")
 
