@@ -1,6 +1,7 @@
 """Late-chunked sentence vectors against sentences embedded one by one (issue #18).
 
-    HOIDAP_HOME=DIR .venv/bin/python bench/late_chunking.py SET [SET ...]
+    HOIDAP_HOME=DIR .venv/bin/python -m bench.late_chunking SET [SET ...]
+    .venv/bin/python -m bench.late_chunking --cost SET   # ingest's embedding CPU time with and without
 
 On an eval index already built by `hoidap eval SET` under DIR.  Every chunk is run once through
 `ingest.late_chunking.SpanModel` (chunk vector + one vector per sentence); every sentence is also embedded
@@ -110,9 +111,49 @@ def measure(comp, model: SpanModel, path: Path) -> dict:
             **{f"choice_{k}": round(float(np.mean(v)), 3) for k, v in pick.items()}}
 
 
+def cost(comp, model: SpanModel, path: Path, n_docs: int = 120) -> dict:
+    """Ingest's embedding step for the set's first contexts, chunk vectors only (`E5.passage`, today's
+    ingest before sentence vectors) against chunk + sentence vectors (`embed_with_sentences`, spans
+    included), process CPU seconds, interleaved, best of three each."""
+    from ingest.chunk import chunk_document
+    from ingest.normalize import normalize
+    from ingest.pipeline import EMBED_BATCH, sentence_spans
+
+    emb = comp.embedder
+    es = load_set(path)
+    work = []
+    for k in sorted(es.contexts)[:n_docs]:
+        text = es.contexts[k]
+        work += [(text, c) for c in chunk_document(normalize(text), emb.count_tokens, 160, 1)]
+
+    def plain():
+        for i in range(0, len(work), EMBED_BATCH):
+            emb.embed_passages([embed_text(c) for _, c in work[i:i + EMBED_BATCH]])
+
+    def late():
+        for i in range(0, len(work), EMBED_BATCH):
+            part = work[i:i + EMBED_BATCH]
+            spans = [[s[1] for s in sentence_spans(t, c)] for t, c in part]
+            emb.embed_with_sentences([embed_text(c) for _, c in part], spans)
+
+    def cpu(fn) -> float:
+        t = time.process_time()
+        fn()
+        return time.process_time() - t
+
+    late()  # builds the library, warms both
+    runs = [(cpu(plain), cpu(late)) for _ in range(3)]
+    tp, tl = min(r[0] for r in runs), min(r[1] for r in runs)
+    return {"set": es.name, "documents": n_docs, "chunks": len(work), "chunk_vectors_cpu_s": round(tp, 2),
+            "with_sentence_vectors_cpu_s": round(tl, 2), "ratio": round(tl / tp, 3)}
+
+
 def main() -> None:
     comp = Components(load_settings())
     model = SpanModel()
+    if sys.argv[1] == "--cost":
+        print(json.dumps(cost(comp, model, Path(sys.argv[2]))))
+        return
     for path in sys.argv[1:]:
         print(json.dumps(measure(comp, model, Path(path))), flush=True)
 
