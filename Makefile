@@ -16,6 +16,7 @@ $(BIN)/python:
 install: $(BIN)/python
 	$(BIN)/pip install -q -e .
 	$(BIN)/hoidap models prepare
+	@$(BIN)/python -m ingest.late_chunking || echo "note: no sentence vectors at ingest without a C compiler (apt-get install gcc)"
 
 # torch 2.13.0 (CPU build, from the local wheel cache) keeps sentence-transformers off CUDA builds
 install-test: install
@@ -24,7 +25,7 @@ install-test: install
 	@$(MAKE) --no-print-directory test-system-deps
 
 # the suite needs these; a missing one fails here (no test is skipped for want of a dependency)
-TEST_APT := chromium tesseract-ocr tesseract-ocr-vie poppler-utils
+TEST_APT := chromium tesseract-ocr tesseract-ocr-vie poppler-utils gcc
 test-system-deps:
 	@missing=$$(for p in $(TEST_APT); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -33,7 +34,7 @@ test-system-deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null \
 	    || { echo "ERROR: could not install $$missing (apt-get install -y $(TEST_APT))" >&2; exit 1; }; \
 	fi
-	@for b in /usr/bin/chromium tesseract pdftoppm; do command -v $$b >/dev/null || { echo "ERROR: $$b missing after install" >&2; exit 1; }; done
+	@for b in /usr/bin/chromium tesseract pdftoppm cc; do command -v $$b >/dev/null || { echo "ERROR: $$b missing after install" >&2; exit 1; }; done
 	@tesseract --list-langs 2>/dev/null | grep -qx vie || { echo "ERROR: tesseract has no Vietnamese (tesseract-ocr-vie)" >&2; exit 1; }
 
 # OCR of scans (the demo corpus has one) needs Tesseract with Vietnamese; without it the scan is reported and skipped

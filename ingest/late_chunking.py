@@ -126,3 +126,7 @@ class SpanModel:
         if m:
             self._lib.e5_free(m)
             self._m = None
+
+
+if __name__ == "__main__":  # `make install`: build the library now, so a missing compiler shows at install
+    print(f"sentence vectors (late chunking): {_library_path()}")

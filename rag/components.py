@@ -36,7 +36,8 @@ class Components:
 
         s = settings or self.settings
         return Retriever(self.collection(collection or s.collection, create=create), self.embedder,
-                         mode or s.retriever, s.top_k, s.dense_weight, s.fusion, s.candidates, reranker=self.reranker)
+                         mode or s.retriever, s.top_k, s.dense_weight, s.fusion, s.candidates, reranker=self.reranker,
+                         sentence_weight=s.sentence_weight)
 
     @cached_property
     def reranker(self):

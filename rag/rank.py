@@ -129,10 +129,29 @@ def answer_type(question: str) -> str | None:
     return None
 
 
+_COUNTED = re.compile(r"\b(?:bao nhiêu|mấy)\s+(\w+)")
+# after "bao nhiêu": words that do not name what is counted ("bao nhiêu là", "bao nhiêu tiền" is kept)
+_NOT_COUNTED = {"là", "thì", "mà", "được", "đã", "sẽ", "vậy", "nữa", "lâu", "xa", "cao", "rộng", "dài", "sâu",
+                "nặng", "lớn", "nhỏ"}
+
+
+def counted(question: str) -> str | None:
+    """What a 'how many' question counts: "bao nhiêu đại biểu" -> "đại"; None when it names nothing."""
+    m = _COUNTED.search(question.lower())
+    if not m or m.group(1) in _NOT_COUNTED:
+        return None
+    return m.group(1)
+
+
 def fits_type(question: str, sentence: str, kind: str) -> bool:
-    """Does the sentence state something of the asked kind that the question does not already contain?"""
+    """Does the sentence state something of the asked kind that the question does not already contain?
+    A 'how many X' question also needs X named in the sentence ("17 năm" does not count delegates)."""
     q = set(syllables(question))
     if kind == "number":
+        noun = counted(question)
+        s = set(syllables(sentence)) | ({"phần"} if "%" in sentence else set())
+        if noun and fold(noun) not in {fold(x) for x in s}:
+            return False
         return any(n.lower() not in q for n in quantities(sentence))
     words = re.findall(r"\w+", sentence)
     if kind == "time":

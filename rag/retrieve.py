@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
+import numpy as np
+
 from ingest.embed import Embedder
 from ingest.lexical import is_unaccented, syllables
 from ingest.normalize import normalize_text
@@ -62,8 +64,9 @@ def _jaccard(a: set, b: set) -> float:
 class Retriever:
     def __init__(self, coll: Collection, embedder: Embedder | None, mode: str = "hybrid", top_k: int = 5,
                  dense_weight: float = 0.5, fusion: str = "weighted", candidates: int = 50, reranker=None,
-                 rerank_pool: int = 20):
+                 rerank_pool: int = 20, sentence_weight: float = 0.0):
         self.coll, self.embedder = coll, embedder
+        self.sentence_weight = sentence_weight
         self.mode, self.top_k, self.dense_weight, self.fusion, self.candidates = mode, top_k, dense_weight, fusion, candidates
         self.reranker, self.rerank_pool = reranker, rerank_pool
 
@@ -83,9 +86,12 @@ class Retriever:
         if self.embedder is not None:
             # the embedder reads bare syllables poorly: it reads the question with its diacritics put back
             dq = self._restored(q, lex) if is_unaccented(q) else q
-            dense = dict(self.coll.dense_search(self.embedder.embed_query(dq), self.candidates))
+            qv = self.embedder.embed_query(dq)
+            dense = dict(self.coll.dense_search(qv, self.candidates))
         signals = {"dense": max(dense.values(), default=0.0), "bm25": max(lex.values(), default=0.0),
                    "idf_mass": self.coll.lexical_idf_mass(q)}
+        if dense and self.sentence_weight:
+            dense = self._with_sentences(dense, qv)
         # the mode decides which scores rank the hits
         dense = dense if mode != "bm25" else {}
         lex = lex if mode != "dense" else {}
@@ -119,6 +125,18 @@ class Retriever:
         for h in hits:
             h.sentence_vecs = stored.get(h.chunk_id, {})
         return hits, signals
+
+    def _with_sentences(self, dense: dict[str, float], qv: np.ndarray) -> dict[str, float]:
+        """A chunk's dense score takes in its best sentence's (a long chunk's one answering sentence is
+        diluted in the chunk's vector).  Chunks stored without sentence vectors keep their own score.  The
+        refusal signals stay the chunks' raw cosines."""
+        w = self.sentence_weight
+        stored = self.coll.sentence_vectors(list(dense))
+        out = {}
+        for cid, score in dense.items():
+            vecs = stored.get(cid)
+            out[cid] = score if not vecs else (1 - w) * score + w * float(np.max(np.stack(list(vecs.values())) @ qv))
+        return out
 
     def _restored(self, q: str, lex: dict[str, float]) -> str:
         """An accent-free question with its diacritics put back from the passages BM25 found (rag.accents)."""
