@@ -17,8 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.sentence_vectors import ndcg10
-from eval.run import index_contexts
+from bench.sentence_vectors import cached_index, ndcg10
 from eval.sets import load_set
 from ingest.chunk import split_sentences
 from ingest.late_chunking import SpanModel
@@ -32,16 +31,7 @@ LAMBDA = float(__import__("os").environ.get("LATE_LAMBDA", "0"))
 
 def measure(comp, model: SpanModel, path: Path) -> dict:
     emb = comp.embedder
-    es = load_set(path)
-    name, key2doc, info = index_contexts(es, comp)
-    assert info["cached"], "build the index first with `hoidap eval SET` under the same data dir"
-    coll = comp.collection(name, create=False)
-    got = coll.chroma.get(include=["embeddings"])
-    rows = coll.chunks(got["ids"])
-    keep = [k for k, cid in enumerate(got["ids"]) if cid in rows]
-    ids = [got["ids"][k] for k in keep]
-    chunk_vecs = np.asarray(got["embeddings"], np.float32)[keep]
-    chunk_doc = [rows[c].doc_id for c in ids]
+    es, key2doc, rows, ids, chunk_vecs, chunk_doc = cached_index(comp, path)
     texts, spans, sents = [], [], []
     for c in ids:
         r = rows[c]

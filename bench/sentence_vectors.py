@@ -51,8 +51,9 @@ def ndcg10(scores: np.ndarray, chunk_doc: list[str], gold: str) -> float:
     return 1 / math.log2(docs.index(gold) + 2) if gold in docs else 0.0
 
 
-def measure(comp, path: Path) -> dict:
-    emb = comp.embedder
+def cached_index(comp, path: Path):
+    """A set's cached eval index: (set, context key -> doc id, chunk rows, chunk ids, their stored vectors,
+    their documents)."""
     es = load_set(path)
     name, key2doc, info = index_contexts(es, comp)
     assert info["cached"], "build the index first with `hoidap eval SET` under the same data dir"
@@ -61,8 +62,12 @@ def measure(comp, path: Path) -> dict:
     rows = coll.chunks(got["ids"])
     keep = [k for k, cid in enumerate(got["ids"]) if cid in rows]
     ids = [got["ids"][k] for k in keep]
-    chunk_vecs = np.asarray(got["embeddings"], np.float32)[keep]
-    chunk_doc = [rows[cid].doc_id for cid in ids]
+    return es, key2doc, rows, ids, np.asarray(got["embeddings"], np.float32)[keep], [rows[c].doc_id for c in ids]
+
+
+def measure(comp, path: Path) -> dict:
+    emb = comp.embedder
+    es, key2doc, rows, ids, chunk_vecs, chunk_doc = cached_index(comp, path)
     sents, of_chunk = sentences_of(rows, ids)
     t = time.perf_counter()
     sent_vecs = np.concatenate([emb.embed_passages(sents[k:k + 64]) for k in range(0, len(sents), 64)])

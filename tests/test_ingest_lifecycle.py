@@ -54,6 +54,15 @@ def mode(request, tmp_path):
     stop(p)
 
 
+def two_documents(tmp_path: Path) -> tuple[Path, Path]:
+    """A data directory (not made yet) and a folder with DOC_A as a.txt and DOC_B as b.txt."""
+    d = tmp_path / "docs"
+    d.mkdir()
+    (d / "a.txt").write_text(DOC_A, encoding="utf-8")
+    (d / "b.txt").write_text(DOC_B, encoding="utf-8")
+    return tmp_path / "data", d
+
+
 def ids_agree(home: Path, extra: list[str], collection: str = "default") -> tuple[set, set]:
     """Chroma ids of the collection and committed SQLite chunk ids (must be equal)."""
     from ingest.store import Store
@@ -93,11 +102,7 @@ def lexical_texts(home: Path, extra: list[str], query: str) -> list[str]:
 
 
 def test_lifecycle_add_unchanged_change_prune_delete(mode, tmp_path):
-    home = tmp_path / "data"
-    d = tmp_path / "docs"
-    d.mkdir()
-    (d / "a.txt").write_text(DOC_A, encoding="utf-8")
-    (d / "b.txt").write_text(DOC_B, encoding="utf-8")
+    home, d = two_documents(tmp_path)
     s = cli_json("ingest", str(d), *mode, home=home)
     assert len(s["added"]) == 2
     c1, s1 = ids_agree(home, mode)
@@ -152,11 +157,7 @@ def _st_model() -> str:
 
 
 def test_embedder_change_refused_then_reembed(tmp_path):
-    home = tmp_path / "data"
-    d = tmp_path / "docs"
-    d.mkdir()
-    (d / "a.txt").write_text(DOC_A, encoding="utf-8")
-    (d / "b.txt").write_text(DOC_B, encoding="utf-8")
+    home, d = two_documents(tmp_path)
     run_cli("ingest", str(d), home=home)
     st = "sentence-transformers:" + _st_model()
     p = run_cli("ingest", str(d / "a.txt"), "--embedder", st, home=home, check=False)
@@ -176,11 +177,7 @@ def test_older_collection_gets_sentence_vectors_from_its_stored_chunks(tmp_path)
     before; `collections upgrade` adds the vectors late chunking gives at ingest, without the files."""
     import sqlite3
 
-    home = tmp_path / "data"
-    d = tmp_path / "docs"
-    d.mkdir()
-    (d / "a.txt").write_text(DOC_A, encoding="utf-8")
-    (d / "b.txt").write_text(DOC_B, encoding="utf-8")
+    home, d = two_documents(tmp_path)
     cli_json("ingest", str(d), home=home)
     db = sqlite3.connect(home / "hoidap.db")
     at_ingest = db.execute("SELECT chunk_id, start, vec FROM sentences ORDER BY 1, 2").fetchall()
