@@ -231,7 +231,8 @@ def run_eval(es: EvalSet, comp, cfg: RunConfig, collection: str, key2doc: dict[s
     total = len(items) * len(cfg.retrievers) + (0 if cfg.retrieval_only else len(items))
     done = 0
     for mi, mode in enumerate(cfg.retrievers):
-        r = Retriever(coll, emb, mode, s.top_k, s.dense_weight, s.fusion, s.candidates)
+        r = Retriever(coll, emb, mode, s.top_k, s.dense_weight, s.fusion, s.candidates,
+                      sentence_weight=s.sentence_weight)
         sc, lat, chunk_ranks = [], [], []
         for i, it in enumerate(items):
             t0 = time.perf_counter()

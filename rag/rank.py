@@ -145,14 +145,13 @@ def counted(question: str) -> str | None:
 
 def fits_type(question: str, sentence: str, kind: str) -> bool:
     """Does the sentence state something of the asked kind that the question does not already contain?
-    A 'how many X' question also needs X named in the sentence ("17 năm" does not count delegates)."""
+    A 'how many X' question is not answered by an amount of another unit ("17 năm" does not count delegates;
+    a bare figure, as in a table row, may)."""
     q = set(syllables(question))
     if kind == "number":
         noun = counted(question)
-        s = set(syllables(sentence)) | ({"phần"} if "%" in sentence else set())
-        if noun and fold(noun) not in {fold(x) for x in s}:
-            return False
-        return any(n.lower() not in q for n in quantities(sentence))
+        return any(n.lower() not in q and (not noun or not unit or fold(unit) == fold(noun))
+                   for n, unit in quantities(sentence, with_units=True))
     words = re.findall(r"\w+", sentence)
     if kind == "time":
         return any(any(c.isdigit() for c in w) and w.lower() not in q for w in words)
@@ -167,17 +166,30 @@ _NOT_AMOUNT = {"ngày", "tháng", "năm", "sáng", "chiều", "tối", "trưa", 
                "chương", "mục", "quyết", "định", "thông", "tư"}
 
 
-def quantities(text: str) -> list[str]:
+_UNIT = re.compile(r"\s*(%|[^\W\d_]+)")
+
+
+def quantities(text: str, with_units: bool = False) -> list:
     """Amounts a 'how many' question can be answered with: numerals that are not dates, times, scores or
-    labels, and number words ("một" and "năm" are left out: they are mostly "a" and "year")."""
+    labels, and number words ("một" and "năm" are left out: they are mostly "a" and "year").  `with_units`:
+    (amount, the word right after it or "") pairs; "%" counts as "phần" (trăm)."""
     out = []
     for m in _NUMERAL.finditer(text):
         tok = m.group().rstrip(".,")
         before = text[:m.start()].split()
         if "-" in tok or "/" in tok or (before and before[-1].lower().strip("(") in _NOT_AMOUNT):
             continue
-        out.append(tok)
-    return out + [m.group() for m in _COUNT_WORD.finditer(text.lower())]
+        out.append((tok, m.start() + len(tok)))
+    low = text.lower()
+    out += [(m.group(), m.end()) for m in _COUNT_WORD.finditer(low)]
+    if not with_units:
+        return [t for t, _ in out]
+    units = []
+    for tok, end in out:
+        u = _UNIT.match(low, end)
+        word = u.group(1) if u else ""
+        units.append((tok, "phần" if word == "%" else word))
+    return units
 
 
 def _unit(v) -> np.ndarray:
