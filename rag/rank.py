@@ -135,6 +135,9 @@ _NOT_COUNTED = {"là", "thì", "mà", "được", "đã", "sẽ", "vậy", "nữ
                 "nặng", "lớn", "nhỏ"}
 
 
+_TIME_UNITS = {"năm", "tháng", "ngày", "tuần", "giờ", "phút", "giây", "thế", "thập", "thời", "lâu", "đêm", "buổi"}
+
+
 def counted(question: str) -> str | None:
     """What a 'how many' question counts: "bao nhiêu đại biểu" -> "đại"; None when it names nothing."""
     m = _COUNTED.search(question.lower())
@@ -145,12 +148,12 @@ def counted(question: str) -> str | None:
 
 def fits_type(question: str, sentence: str, kind: str) -> bool:
     """Does the sentence state something of the asked kind that the question does not already contain?
-    A 'how many X' question is not answered by an amount of another unit ("17 năm" does not count delegates;
-    a bare figure, as in a table row, may)."""
+    A 'how many X' question where X is not time is not answered by a duration ("17 năm" does not count
+    delegates); other units may be X's paraphrase ("14.000 món" for "bao nhiêu vật phẩm")."""
     q = set(syllables(question))
     if kind == "number":
         noun = counted(question)
-        return any(n.lower() not in q and (not noun or not unit or fold(unit) == fold(noun))
+        return any(n.lower() not in q and not (noun and unit in _TIME_UNITS and noun not in _TIME_UNITS)
                    for n, unit in quantities(sentence, with_units=True))
     words = re.findall(r"\w+", sentence)
     if kind == "time":
