@@ -266,7 +266,20 @@ class BM25:
 
     def _query(self, query: str) -> tuple[np.ndarray, int]:
         exact, folded = encode_query(query)
-        return (folded, 1) if is_unaccented(query) else (exact, 0)
+        return (folded, 1) if self.unaccented(query) else (exact, 0)
+
+    def unaccented(self, query: str) -> bool:
+        """`is_unaccented`, or a lower-case bare word this collection never writes bare but writes with
+        diacritics ("phai" where the documents only have "phải"): a question typed with diacritics on some
+        words only, whose bare words are all ones Vietnamese can also write bare."""
+        if is_unaccented(query):
+            return True
+        words = [w for w in _SYL.findall(normalize_text(query)) if w.islower() and not w.isdigit() and fold(w) == w]
+        if not words:
+            return False
+        cols = hashed(words)
+        df = [sum(np.asarray(fl.df[cols]) for fl, _, _ in self._parts(f)) for f in (0, 1)]
+        return bool(np.any((df[0] == 0) & (df[1] > 0)))
 
     def search(self, query: str, limit: int = 50) -> list[tuple[str, float]]:
         """Top chunk keys by raw BM25 score (raw scores: comparable across queries for refusal)."""

@@ -511,6 +511,11 @@ class Collection:
         with self.lock:
             return self.bm25.search(query, limit)
 
+    def lexical_unaccented(self, query: str) -> bool:
+        """Is the question searched as typed without diacritics (wholly or in part)? See BM25.unaccented."""
+        with self.lock:
+            return self.bm25.unaccented(query)
+
     def lexical_idf_mass(self, query: str) -> float:
         with self.lock:
             return self.bm25.idf_mass(query)

@@ -7,7 +7,6 @@ from typing import Callable
 
 from llama_index.core.base.llms.types import ChatMessage
 
-from ingest.lexical import is_unaccented
 from rag.chat import asks_more, condense
 from rag.compose import (UNCLEAR, Composed, bullet, compose_article, compose_comparison, compose_definition,
                           compose_list, compose_summary, compose_superlative, compose_yesno, extractive, in_article,

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from ingest.embed import Embedder
-from ingest.lexical import is_unaccented, syllables
+from ingest.lexical import syllables
 from ingest.normalize import normalize_text
 from ingest.store import Collection
 from rag.accents import restore
@@ -85,7 +85,7 @@ class Retriever:
         dense: dict[str, float] = {}
         if self.embedder is not None:
             # the embedder reads bare syllables poorly: it reads the question with its diacritics put back
-            dq = self._restored(q, lex) if is_unaccented(q) else q
+            dq = self._restored(q, lex) if self.coll.lexical_unaccented(q) else q
             qv = self.embedder.embed_query(dq)
             dense = dict(self.coll.dense_search(qv, self.candidates))
         signals = {"dense": max(dense.values(), default=0.0), "bm25": max(lex.values(), default=0.0),
