@@ -51,11 +51,24 @@ def coverage(question: str, text: str) -> float:
     q = [t for t in content_terms(question) if t not in QUESTION_WORDS]
     if not q:
         return 0.0
-    if is_unaccented(question):
+    if reads_unaccented(question, [text]):
         p = _folded_set(syllables(text))
         return sum(fold(t) in p for t in q) / len(q)
     p = set(syllables(text))
     return sum(t in p for t in q) / len(q)
+
+
+def reads_unaccented(question: str, texts: list[str]) -> bool:
+    """Is the question matched accent-insensitively against these texts: typed without diacritics
+    (`is_unaccented`), or one of its lower-case bare words is written in them only with diacritics ("phai"
+    where they have "phải": typed with diacritics on some words only, see ingest.lexical.BM25.unaccented)."""
+    if is_unaccented(question):
+        return True
+    bare = {w for w in syllables(question) if fold(w) == w and not w.isdigit()} - QUESTION_WORDS
+    if not bare:
+        return False
+    seen = {t for x in texts for t in syllables(x)}
+    return any(w not in seen and w in _folded_set(seen) for w in bare)
 
 
 def hit_sentences(hit: Hit) -> list[tuple[int, int, str]]:
@@ -203,7 +216,7 @@ def _unit(v) -> np.ndarray:
 
 def _score(question: str, sentences: list[str]) -> list[float]:
     """idf-weighted overlap of question syllables and bigrams with each sentence."""
-    fold_q = is_unaccented(question)
+    fold_q = reads_unaccented(question, sentences)
 
     def terms(t: str) -> set[str]:
         s = syllables(t)

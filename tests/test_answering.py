@@ -179,3 +179,29 @@ def test_generated_style_streams_the_models_verified_wording(seed_home, model_pa
     assert "".join(tokens) == a.timings["generated"], "what was streamed is what the model wrote"
     assert a.mode == "generated" and "15-4" in a.answer and a.citations
     assert any("15-4" in c.text for c in a.citations)
+
+
+LAW = """Điều 20. Sự kiện bất ngờ
+Người thực hiện hành vi gây hậu quả nguy hại cho xã hội trong trường hợp không thể thấy trước hoặc không buộc phải thấy trước hậu quả của hành vi đó, thì không phải chịu trách nhiệm hình sự.
+Điều 21. Tình trạng không có năng lực trách nhiệm hình sự
+Người thực hiện hành vi nguy hiểm cho xã hội trong khi đang mắc bệnh tâm thần, một bệnh khác làm mất khả năng nhận thức hoặc khả năng điều khiển hành vi của mình, thì không phải chịu trách nhiệm hình sự.
+Điều 22. Phòng vệ chính đáng
+Phòng vệ chính đáng là hành vi của người vì bảo vệ quyền hoặc lợi ích chính đáng của mình, của người khác hoặc lợi ích của Nhà nước, của cơ quan, tổ chức mà chống trả lại một cách cần thiết người đang có hành vi xâm phạm các lợi ích nói trên.
+Phòng vệ chính đáng không phải là tội phạm.
+Điều 23. Tình thế cấp thiết
+Tình thế cấp thiết là tình thế của người vì muốn tránh gây thiệt hại cho quyền, lợi ích hợp pháp của mình, của người khác hoặc lợi ích của Nhà nước mà không còn cách nào khác là phải gây một thiệt hại nhỏ hơn thiệt hại cần ngăn ngừa.
+Hành vi gây thiệt hại trong tình thế cấp thiết không phải là tội phạm.
+"""
+
+
+def test_half_typed_question_whose_bare_words_vietnamese_also_writes_bare(tmp_path):
+    """"chinh", "phai", "la", "toi", "pham" are all syllables Vietnamese writes bare too, so the spelling rule
+    cannot tell this question was typed with diacritics on some words only; the collection can: it writes
+    them only with diacritics.  The question is searched accent-free and answered from Điều 22."""
+    (tmp_path / "blhs.txt").write_text(LAW, encoding="utf-8")
+    home = tmp_path / "data"
+    cli_json("ingest", str(tmp_path / "blhs.txt"), home=home)
+    a = cli_json("ask", "Phòng vệ chinh đáng co phai la toi pham không?", "--llm", "none", home=home)
+    assert not a["refused"]
+    assert a["citations"][0]["label"].startswith("Điều 22")
+    assert "Phòng vệ chính đáng không phải là tội phạm" in a["answer"]
