@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     dense_weight: float = Field(0.5, ge=0.0, le=1.0, description="weight of dense scores in hybrid fusion")
     fusion: Literal["weighted", "rrf"] = "weighted"
     candidates: int = Field(50, ge=5, le=500)
-    sentence_weight: float = Field(0.0, ge=0.0, le=1.0, description="dense score of a chunk: this share from its "
+    sentence_weight: float = Field(0.5, ge=0.0, le=1.0, description="dense score of a chunk: this share from its "
                                    "best sentence's vector (stored at ingest), the rest from the chunk's own")
     reranker: str | None = Field(None, description="'cross-encoder:<model path or name>'; off by default")
     # answering
