@@ -73,6 +73,19 @@ def sentence_spans(original: str, c: Chunk) -> list[tuple[int, tuple[int, int]]]
     return out
 
 
+def embed_chunks(embedder: Embedder, chunks: list[tuple[str, Chunk]]):
+    """(document text, chunk) pairs -> the chunks' vectors and, per chunk, its sentences' (document offset,
+    vector), or None when the embedder gives no sentence vectors."""
+    texts = [embed_text(c) for _, c in chunks]
+    if not hasattr(embedder, "embed_with_sentences"):
+        return embedder.embed_passages(texts), None
+    sents = [sentence_spans(text, c) for text, c in chunks]
+    vecs, svecs = embedder.embed_with_sentences(texts, [[s[1] for s in ss] for ss in sents])
+    if svecs is None:
+        return vecs, None
+    return vecs, [[(s[0], v) for s, v in zip(ss, vs)] for ss, vs in zip(sents, svecs)]
+
+
 def lexical_terms(c: Chunk, meta: dict) -> tuple:
     """A chunk's BM25 terms: its text, the articles it holds, its document's number (so "nghị định
     100/2019 ... " finds every chunk of that decree)."""
@@ -117,16 +130,8 @@ def ingest_paths(paths: list[Path], coll: Collection, embedder: Embedder, *, chu
     def flush():
         if not buf:
             return
-        chunks = [(d, c) for d in buf for c in d.chunks]
-        texts = [embed_text(c) for _, c in chunks]
         try:
-            if hasattr(embedder, "embed_with_sentences"):
-                sents = [sentence_spans(d.text, c) for d, c in chunks]
-                vecs, svecs = embedder.embed_with_sentences(texts, [[s[1] for s in ss] for ss in sents])
-                if svecs is not None:
-                    svecs = [[(s[0], v) for s, v in zip(ss, vs)] for ss, vs in zip(sents, svecs)]
-            else:
-                vecs, svecs = embedder.embed_passages(texts), None
+            vecs, svecs = embed_chunks(embedder, [(d.text, c) for d in buf for c in d.chunks])
         except Exception as e:  # a model failure: name it per file, keep what is indexed
             for d in buf:
                 s.failed.append({"path": d.source, "error": f"embedding failed: {type(e).__name__}: {e}"[:300]})
@@ -208,12 +213,10 @@ def add_sentence_vectors(coll: Collection, embedder: Embedder,
             progress(k, len(todo))
         rows = list(coll.chunks(todo[k:k + EMBED_BATCH]).values())
         texts = {d: coll.document_text(d) or "" for d in {r.doc_id for r in rows}}
-        sents = [sentence_spans(texts[r.doc_id], r) for r in rows]
-        _, vecs = embedder.embed_with_sentences([embed_text(r) for r in rows], [[s[1] for s in ss] for ss in sents])
-        if vecs is None:
+        _, svecs = embed_chunks(embedder, [(texts[r.doc_id], r) for r in rows])
+        if svecs is None:
             return k
-        coll.add_sentence_vectors([(r.chunk_id, [(s[0], v) for s, v in zip(ss, vs)])
-                                   for r, ss, vs in zip(rows, sents, vecs)])
+        coll.add_sentence_vectors([(r.chunk_id, sv) for r, sv in zip(rows, svecs)])
     if progress:
         progress(len(todo), len(todo))
     return len(todo)

@@ -182,13 +182,13 @@ _NOT_AMOUNT = {"ngày", "tháng", "năm", "sáng", "chiều", "tối", "trưa", 
                "chương", "mục", "quyết", "định", "thông", "tư"}
 
 
-_UNIT = re.compile(r"\s*(%|[^\W\d_]+)")
+_UNIT = re.compile(r"\s*([^\W\d_]+)")
 
 
 def quantities(text: str, with_units: bool = False) -> list:
     """Amounts a 'how many' question can be answered with: numerals that are not dates, times, scores or
     labels, and number words ("một" and "năm" are left out: they are mostly "a" and "year").  `with_units`:
-    (amount, the word right after it or "") pairs; "%" counts as "phần" (trăm)."""
+    (amount, the word right after it or "") pairs."""
     out = []
     for m in _NUMERAL.finditer(text):
         tok = m.group().rstrip(".,")
@@ -200,12 +200,7 @@ def quantities(text: str, with_units: bool = False) -> list:
     out += [(m.group(), m.end()) for m in _COUNT_WORD.finditer(low)]
     if not with_units:
         return [t for t, _ in out]
-    units = []
-    for tok, end in out:
-        u = _UNIT.match(low, end)
-        word = u.group(1) if u else ""
-        units.append((tok, "phần" if word == "%" else word))
-    return units
+    return [(tok, u.group(1) if (u := _UNIT.match(low, end)) else "") for tok, end in out]
 
 
 def _unit(v) -> np.ndarray:
