@@ -45,6 +45,7 @@ demo: install
 	$(BIN)/hoidap ingest examples/corpus
 
 run: demo
+	@echo; echo "Questions to try (examples/demo-questions.txt):"; grep -v '^#' examples/demo-questions.txt | sed 's/^/  /'; echo
 	$(BIN)/hoidap serve --host $(HOST) --port $(PORT)
 
 test: install-test

@@ -6,8 +6,8 @@ overlap; its in-memory SimpleVectorStore; its default top-k retriever), with the
 Documents = the set's unique contexts (the ViRE protocol); retrieved chunks are mapped to their documents,
 first rank kept, and scored with eval.metrics (P@1, Recall@k, Hit@k, MRR@10, nDCG@10).
 
-    .venv/bin/python bench/baseline_llamaindex.py examples/datasets/ViMedAQA_v2.csv --out runs/li-vimedaqa
-    .venv/bin/python bench/baseline_llamaindex.py examples/datasets/xquad.vi.json --out runs/li-xquad --json
+    .venv/bin/python bench/baseline_llamaindex.py vimedaqa --out runs/li-vimedaqa
+    .venv/bin/python bench/baseline_llamaindex.py xquad-vi --out runs/li-xquad --json
 
 The built index is persisted under --cache (default .hoidap/eval/llamaindex/<set>-<hash>) so a second
 run does not re-embed.  `--out` writes metrics.json and results.jsonl in the `hoidap eval` layout, so
@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from eval.data import resolve_set  # noqa: E402
 
 from rag.offline import go_offline  # noqa: E402
 
@@ -55,7 +56,7 @@ class HoidapEmbedding(BaseEmbedding):
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("set", type=Path)
+    ap.add_argument("set", type=resolve_set, help="a set file or a public set's name (eval/data.py)")
     ap.add_argument("--format", choices=["squad", "vire", "jsonl"], default=None)
     ap.add_argument("--k", default="1,3,5,10,20")
     ap.add_argument("--depth", type=int, default=50, help="chunks retrieved per question (default 50)")

@@ -11,7 +11,7 @@
 The evaluation sample of docs/evaluation.md (`--limit 260 --seed 0 --holdout-articles 10`) is left out, so
 the figures reported there are not tuned on.  Uses the cached evaluation index of `hoidap eval`.
 
-    .venv/bin/python bench/calibrate_answering.py examples/datasets/xquad.vi.json [--json]
+    .venv/bin/python bench/calibrate_answering.py xquad-vi [--json]
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from eval.data import resolve_set  # noqa: E402
 
 from rag.offline import go_offline  # noqa: E402
 
@@ -29,7 +30,7 @@ go_offline()
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("set", type=Path)
+    ap.add_argument("set", type=resolve_set, help="a set file or a public set's name (eval/data.py)")
     ap.add_argument("--exclude-limit", type=int, default=260, help="size of the evaluation sample left out")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--holdout-articles", type=int, default=10)

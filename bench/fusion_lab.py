@@ -6,7 +6,7 @@ diacritics restored), into `<out>/<set>.pkl`.  The variants are then scored from
 seconds each, with the same document-level nDCG@10 as `hoidap eval`.  A variant that
 wins here is implemented in rag/ and measured again through `hoidap eval`.
 
-    HOIDAP_HOME=/tmp/ev18/home python bench/fusion_lab.py --dump examples/datasets/ViMedAQA_v2.csv ...
+    HOIDAP_HOME=<eval data dir> python bench/fusion_lab.py --dump vimedaqa ...
     python bench/fusion_lab.py --variants            # the main variants of docs/evaluation.md
 """
 from __future__ import annotations
@@ -21,6 +21,7 @@ import numpy as np
 from scipy import sparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from eval.data import resolve_set  # noqa: E402
 
 OUT = Path("/tmp/ev18/lab")
 
@@ -36,7 +37,7 @@ def dump(path: Path, out: Path, strip: str | None = None) -> None:
     from rag.settings import load_settings
 
     comp = Components(load_settings())
-    es = load_set(path, None)
+    es = load_set(resolve_set(str(path)), None)
     items, _ = select_items(es)
     items = retype_questions(items, strip, 0)
     name, key2doc, _ = index_contexts(es, comp)

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.sentence_vectors import cached_index, ndcg10
+from eval.data import resolve_set
 from eval.sets import load_set
 from ingest.chunk import split_sentences
 from ingest.late_chunking import SpanModel
@@ -110,7 +111,7 @@ def cost(comp, model: SpanModel, path: Path, n_docs: int = 120) -> dict:
     from ingest.pipeline import EMBED_BATCH, sentence_spans
 
     emb = comp.embedder
-    es = load_set(path)
+    es = load_set(resolve_set(str(path)))
     work = []
     for k in sorted(es.contexts)[:n_docs]:
         text = es.contexts[k]

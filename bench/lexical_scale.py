@@ -21,6 +21,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from eval.data import public_path  # noqa: E402
 
 
 def _rss() -> dict:
@@ -37,8 +38,8 @@ def _base_rows() -> list[tuple[np.ndarray, np.ndarray]]:
     from ingest.lexical import encode
     from ingest.normalize import normalize
 
-    texts = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "examples/corpus").rglob("*.md"))]
-    texts += list(load_set(ROOT / "examples/datasets/ViMedAQA_v2.csv").contexts.values())[:400]
+    texts = list(load_set(public_path("xquad-vi")).contexts.values())
+    texts += list(load_set(public_path("vimedaqa")).contexts.values())[:400]
     rows = []
     for t in texts:
         for c in chunk_document(normalize(t), lambda s: len(s) // 4, 160):
@@ -74,7 +75,7 @@ def query(work: Path, size: int) -> None:
     from eval.sets import load_set
     from ingest.lexical import BM25
 
-    qs = [it.question for it in load_set(ROOT / "examples/datasets/ViMedAQA_v2.csv").items[:100]]
+    qs = [it.question for it in load_set(public_path("vimedaqa")).items[:100]]
     r0 = _rss()
     t = time.perf_counter()
     b = BM25.load(work / f"lex-{size}")

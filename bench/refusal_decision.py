@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from eval.data import public_path  # noqa: E402
 
 from eval.run import index_contexts, retype_questions, select_items  # noqa: E402
 from eval.sets import load_set  # noqa: E402
@@ -19,12 +20,11 @@ from rag.components import Components  # noqa: E402
 from rag.question import understand  # noqa: E402
 from rag.settings import load_settings  # noqa: E402
 
-SAMPLES = (("examples/datasets/ALQAC.csv", 100, 0), ("examples/datasets/ViMedAQA_v2.csv", 100, 0),
-           ("examples/datasets/xquad.vi.json", 260, 10))  # (set, --limit, --holdout-articles), seed 0
+SAMPLES = (("alqac", 100, 0), ("vimedaqa", 100, 0), ("xquad-vi", 260, 10))  # (set, --limit, --holdout-articles), seed 0
 
 
 def decisions(comp, path: str, strip: str | None, limit: int, holdout: int) -> list[dict]:
-    es = load_set(Path(path))
+    es = load_set(public_path(path))
     items, held = select_items(es, limit, 0, holdout)
     items = retype_questions(items, strip, 0)
     name, _, _ = index_contexts(es, comp, exclude=held)

@@ -33,6 +33,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from eval.data import public_path  # noqa: E402
 
 from rag.offline import go_offline  # noqa: E402
 
@@ -113,12 +114,12 @@ def log(*a) -> None:
 
 # -- questions and texts ----------------------------------------------------------------------------
 def xquad_questions() -> list[str]:
-    d = json.loads((ROOT / "examples/datasets/xquad.vi.json").read_text(encoding="utf-8"))
+    d = json.loads(public_path("xquad-vi").read_text(encoding="utf-8"))
     return [qa["question"] for art in d["data"] for p in art["paragraphs"] for qa in p["qas"]]
 
 
 def vimed_rows() -> list[dict]:
-    with open(ROOT / "examples/datasets/ViMedAQA_v2.csv", encoding="utf-8-sig", newline="") as f:
+    with open(public_path("vimedaqa"), encoding="utf-8-sig", newline="") as f:
         return list(csv.DictReader(f))
 
 

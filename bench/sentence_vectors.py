@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from eval.run import index_contexts
+from eval.data import resolve_set
 from eval.sets import load_set
 from ingest.chunk import split_sentences
 from rag.components import Components
@@ -54,7 +55,7 @@ def ndcg10(scores: np.ndarray, chunk_doc: list[str], gold: str) -> float:
 def cached_index(comp, path: Path):
     """A set's cached eval index: (set, context key -> doc id, chunk rows, chunk ids, their stored vectors,
     their documents)."""
-    es = load_set(path)
+    es = load_set(resolve_set(str(path)))
     name, key2doc, info = index_contexts(es, comp)
     assert info["cached"], "build the index first with `hoidap eval SET` under the same data dir"
     coll = comp.collection(name, create=False)
@@ -99,7 +100,7 @@ def cost(comp, path: Path, n_docs: int = 120) -> dict:
     from ingest.pipeline import EMBED_BATCH, embed_text
 
     emb = comp.embedder
-    es = load_set(path)
+    es = load_set(resolve_set(str(path)))
     chunks, sents = [], []
     for k in sorted(es.contexts)[:n_docs]:
         norm = normalize(es.contexts[k])

@@ -6,6 +6,8 @@ import json
 import sys
 from pathlib import Path
 
+from eval.data import resolve_set, squad_articles
+
 
 def _ks(s: str) -> list[int]:
     try:
@@ -30,14 +32,16 @@ def add_eval_parser(sub, common) -> None:
         "eval", help="evaluate retrieval and answers on a question set; `eval compare RUN_A RUN_B` compares runs",
         description="hoidap eval SET [options]  |  hoidap eval compare RUN_A RUN_B  (see docs/evaluation.md)")
     p.add_argument("target", nargs="+", metavar="SET",
-                   help="the set file (SQuAD JSON, ViRE CSV, JSONL), or: compare RUN_A RUN_B")
+                   help="the set file (SQuAD JSON, ViRE CSV, JSONL), a public set by name (xquad-vi, alqac, vimedaqa: "
+                        "read from the public_data folder), or: compare RUN_A RUN_B")
     p.add_argument("--format", choices=["squad", "vire", "jsonl"], default=None, help="default: from the file suffix")
     p.add_argument("--index-contexts", nargs="?", const="", default=None, metavar="NAME", dest="index_contexts",
                    help="index the set's unique contexts as documents (cached; NAME picks the collection). "
                         "Default when the set has contexts and no --collection is given")
-    p.add_argument("--corpus", type=Path, default=None, metavar="DIR",
+    p.add_argument("--corpus", action="append", default=None, metavar="PATH",
                    help="ingest this folder into a collection of its own and evaluate against it (sets written over "
-                        "documents, naming gold documents by file name, e.g. examples/corpus)")
+                        "documents, naming gold documents by file name, e.g. examples/corpus); repeatable; a SQuAD "
+                        "JSON file or a public set's name (xquad-vi, genuine) adds its articles/documents")
     p.add_argument("--retrieval-only", action="store_true", dest="retrieval_only")
     p.add_argument("--k", type=_ks, default=[1, 3, 5, 10, 20], help="cut-offs for Recall@k/Hit@k (default 1,3,5,10,20)")
     p.add_argument("--retriever", type=_retrievers, default=None, dest="retrievers",
@@ -54,6 +58,8 @@ def add_eval_parser(sub, common) -> None:
                    help="ask every question without diacritics (all) or with diacritics on about half of its "
                         "words only (half, chosen with --seed): the accent-free comparison")
     p.add_argument("--chunk-tokens", type=int, default=None, dest="chunk_tokens")
+    p.add_argument("--public-data", type=Path, default=None, dest="public_data", metavar="DIR",
+                   help="folder of the public sets (default ../shared/data; setting public_data)")
     p.add_argument("--out", type=Path, default=None, help="write metrics.json, results.jsonl, report.md and plots here")
     common(p)
 
@@ -66,7 +72,18 @@ def run_eval_command(args, comp) -> int:
         return _compare(args, Path(t[1]), Path(t[2]))
     if len(t) != 1:
         raise ValueError("give one set file (or: hoidap eval compare RUN_A RUN_B)")
-    return _run(args, comp, Path(t[0]))
+    return _run(args, comp, resolve_set(t[0], comp.settings))
+
+
+def _corpus_paths(args, comp) -> list[Path]:
+    """--corpus values as folders: a public set's name is looked up, a SQuAD file becomes its articles."""
+    out = []
+    for given in args.corpus:
+        p = resolve_set(given, comp.settings)
+        if p.is_file() and p.suffix == ".json":
+            p = squad_articles(p, comp.settings.home / "eval")
+        out.append(p)
+    return out
 
 
 def _compare(args, a: Path, b: Path) -> int:
@@ -117,7 +134,7 @@ def _run(args, comp, path: Path) -> int:
     key2doc, info = None, {}
     if args.corpus:
         bar, up = _bar("index")
-        coll, info = index_corpus(args.corpus, comp, progress=up)
+        coll, info = index_corpus(_corpus_paths(args, comp), comp, progress=up)
         bar.close()
     elif args.index_contexts is not None or (not named_coll and es.contexts):
         bar, up = _bar("index")

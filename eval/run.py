@@ -157,22 +157,23 @@ def index_contexts(es: EvalSet, comp, name: str | None = None, exclude: set[str]
     return name, key2doc, info
 
 
-def index_corpus(folder: Path, comp, progress=None) -> tuple[str, dict]:
-    """Ingest a folder of documents (a set written over them names its gold documents by file name) into a
-    collection of its own; files unchanged since the last run are not read again."""
+def index_corpus(folders: list[Path], comp, progress=None) -> tuple[str, dict]:
+    """Ingest folders of documents (a set written over them names its gold documents by file name) into a
+    collection of their own; files unchanged since the last run are not read again."""
     from ingest.pipeline import ingest_paths
 
     s = comp.settings
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise ValueError(f"--corpus: not a folder: {folder}")
-    key = hashlib.sha1(json.dumps([str(folder.resolve()), comp.embedder.model_id, s.chunk_tokens,
-                                   s.chunk_overlap]).encode()).hexdigest()[:10]
+    folders = [Path(f) for f in ([folders] if isinstance(folders, (str, Path)) else folders)]
+    for folder in folders:
+        if not folder.is_dir():
+            raise ValueError(f"--corpus: not a folder: {folder}")
+    key = hashlib.sha1(json.dumps([sorted(str(f.resolve()) for f in folders), comp.embedder.model_id,
+                                   s.chunk_tokens, s.chunk_overlap]).encode()).hexdigest()[:10]
     name = f"eval-corpus-{key}"
     t0 = time.time()
-    summ = ingest_paths([folder], comp.collection(name), comp.embedder, chunk_tokens=s.chunk_tokens,
+    summ = ingest_paths(folders, comp.collection(name), comp.embedder, chunk_tokens=s.chunk_tokens,
                         overlap=s.chunk_overlap, prune=True, progress=progress)
-    return name, {"collection": name, "corpus": str(folder), "added": len(summ.added),
+    return name, {"collection": name, "corpus": [str(f) for f in folders], "added": len(summ.added),
                   "updated": len(summ.updated), "unchanged": len(summ.unchanged), "failed": summ.failed,
                   "seconds": round(time.time() - t0, 2)}
 

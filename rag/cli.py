@@ -97,7 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 SETTING_KEYS = {"home", "collection", "chroma_url", "embedder", "llm", "retriever", "top_k", "host", "port",
-                "auth", "api_keys", "chunk_tokens", "openai_base_url", "openai_model", "answer_style"}
+                "auth", "api_keys", "chunk_tokens", "openai_base_url", "openai_model", "answer_style",
+                "public_data"}
 
 
 def main(argv: list[str] | None = None) -> int:

