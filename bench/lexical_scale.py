@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/lexical_scale.py [--sizes 1000,10000,100000,1000000] [--work /tmp/hoidap-lex]
 
-Rows are the real term arrays of the demo corpus and ViMedAQA chunks (`ingest.lexical.encode` of 160-token
+Rows are the real term arrays of XQuAD-vi and ViMedAQA chunks (`ingest.lexical.encode` of 160-token
 chunks), repeated with 10 % of each row's terms replaced at random so copies are not identical. Each size is
 built and saved in one subprocess (its peak RSS is the build's), then opened (memory-mapped) and queried with
 real questions in another (its peak RSS is what a server holding the index pays).
