@@ -127,7 +127,3 @@ def fold(text: str) -> str:
     """Remove diacritics (đ -> d): the accent-insensitive form used by the lexical index."""
     d = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
     return "".join(c for c in d if not unicodedata.combining(c))
-
-
-def has_diacritics(text: str) -> bool:
-    return fold(text) != text

@@ -307,7 +307,6 @@ def in_article(h: Hit, article: int) -> bool:
 
 
 # "ngành nào có chỉ tiêu cao nhất": the row of a table whose value in the column asked about is the extreme
-_SUPERLATIVE = re.compile(r"(?i)\b(cao|lớn|nhiều|đông|dài|thấp|nhỏ|ít|ngắn)\s+nhất\b")
 _SUPERLATIVE_FOLDED = re.compile(r"\b(cao|lon|nhieu|dong|dai|thap|nho|it|ngan)\s+nhat\b")
 _LOWEST = {"thap", "nho", "it", "ngan"}
 _TOTAL = re.compile(r"(?i)^\W*(tổng|cộng|toàn)")  # a total row is not one of the things compared
