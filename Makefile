@@ -7,7 +7,7 @@ export HOIDAP_HOME
 HOST ?= 127.0.0.1
 PORT ?= 7860
 
-.PHONY: install install-test test-system-deps run demo test test-reverse bench clean screenshots
+.PHONY: lint install install-test test-system-deps run demo test test-reverse bench clean screenshots
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -48,7 +48,10 @@ run: demo
 	@echo; echo "Questions to try (examples/demo-questions.txt):"; grep -v '^#' examples/demo-questions.txt | sed 's/^/  /'; echo
 	$(BIN)/hoidap serve --host $(HOST) --port $(PORT)
 
-test: install-test
+lint:
+	$(BIN)/ruff check .
+
+test: install-test lint
 	HOIDAP_TEST_MODELS=$(HOIDAP_HOME)/models $(BIN)/python -m pytest -q -ra
 
 # the suite backwards (pytest-reverse): a test that needs another to run first fails here

@@ -342,7 +342,8 @@ def row_cells(units: list[Unit], i: int) -> dict[str, str]:
     j = i
     while j > 0 and units[j - 1].kind == "row":
         j -= 1
-    split = lambda t: [c.strip() for c in re.split(r"\||\t", t.strip().strip("|")) if c.strip()]
+    def split(t):
+        return [c.strip() for c in re.split(r"\||\t", t.strip().strip("|")) if c.strip()]
     head, cells = split(units[j].text), split(text)
     return dict(zip(head, cells)) if j < i and len(head) == len(cells) else {}
 

@@ -39,7 +39,8 @@ def test_ingest_and_ask_attempt_no_network(tmp_path):
     a = cli_json("ask", "Nhân viên được nghỉ phép bao nhiêu ngày?", "--llm", "none", home=home, env=env)
     assert not a["refused"]
     # the guard itself must have been active: prove it records a real attempt
-    import subprocess, sys
+    import subprocess
+    import sys
 
     subprocess.run([sys.executable, "-c", "import socket; s=socket.socket(); s.settimeout(0.01)\n"
                     "try: s.connect(('192.0.2.1', 9))\nexcept OSError: pass"], env={**env, "PATH": "/usr/bin"})
