@@ -52,7 +52,7 @@ lint:
 	$(BIN)/ruff check .
 
 test: install-test lint
-	HOIDAP_TEST_MODELS=$(HOIDAP_HOME)/models $(BIN)/python -m pytest -q -ra
+	HOIDAP_TEST_MODELS=$(HOIDAP_HOME)/models $(BIN)/python -m pytest -q -ra --durations=20
 
 # the suite backwards (pytest-reverse): a test that needs another to run first fails here
 test-reverse: install-test
