@@ -1,7 +1,9 @@
 """Answering: retrieve -> decide -> generate (streamed) -> verify citations -> cite, or refuse."""
 from __future__ import annotations
 
+import threading
 import time
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field, replace
 from typing import Callable
 
@@ -17,6 +19,13 @@ from rag.rank import Passage, ranked_sentences, select_passages
 from rag.retrieve import Hit, Retriever
 from rag.units import Library
 from rag.verify import REFUSAL, parse_markers, verify, whole_units
+
+# set by a caller that can be left (a streamed HTTP answer): when the event is set, generation stops
+cancel_event: ContextVar[threading.Event | None] = ContextVar("hoidap_cancel", default=None)
+
+
+class Cancelled(Exception):
+    """The caller left: the answer is no longer wanted."""
 
 # the generated style over a composed answer's units (a list, an article, a summary…): the model words the whole
 # answer, every sentence cited; rag.verify keeps it only if every sentence is supported by what it cites
@@ -340,7 +349,10 @@ class Answerer:
         messages = [ChatMessage(role="system", content=system),
                     ChatMessage(role="user", content=f"Đoạn trích:\n{context}\n\nCâu hỏi: {question}")]
         raw, first = "", None
+        stop = cancel_event.get()
         for r in llm.stream_chat(messages, max_tokens=max_tokens or self.max_tokens):
+            if stop is not None and stop.is_set():
+                raise Cancelled()
             first = first or time.perf_counter()
             raw += r.delta or ""
             if on_token and r.delta:

@@ -17,15 +17,27 @@ from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 from rag.settings import Settings, SettingsError
-from rag.uploads import UploadError, collection_dir, store_upload
+from rag.uploads import UploadError, check_collection_name, collection_dir, store_upload
 
-# settings a request or a chat session may change for itself (the rest is the server's)
-PER_REQUEST = ("retriever", "top_k", "llm", "answer_style", "dense_weight", "fusion", "context_passages",
-               "openai_base_url", "openai_model")
+# settings a request or a chat session may change for itself: how the answer is shaped, within the bounds
+# rag.settings validates. Everything else (the generator, endpoints, keys, models, the store) is the
+# operator's: a request naming it is refused, so no client can make the server call a URL or load a model
+PER_REQUEST = ("retriever", "top_k", "answer_style", "dense_weight", "fusion", "context_passages")
 
 
 class NotFound(LookupError):
     """An unknown collection, document or job; the message names it."""
+
+
+class QuestionTooLong(ValueError):
+    """A question over max_question_chars: refused before any work (HTTP 413)."""
+
+
+def _next(q: queue.Queue, idle: float | None):
+    try:
+        return q.get(timeout=idle)
+    except queue.Empty:
+        return ""
 
 
 def answer_payload(a) -> dict:
@@ -73,8 +85,8 @@ class Service:
         """One request's settings: the defaults with `changes` (None = keep), validated; SettingsError if not."""
         unknown = sorted(set(changes) - set(PER_REQUEST))
         if unknown:
-            raise SettingsError(f"invalid settings: {', '.join(unknown)} cannot be changed per request "
-                                f"(allowed: {', '.join(PER_REQUEST)})")
+            raise SettingsError(f"invalid settings: {', '.join(unknown)} cannot be changed per request (the "
+                                f"server operator's settings; allowed per request: {', '.join(PER_REQUEST)})")
         return self.settings.with_changes(**changes)
 
     def user_changes(self, owner: str, kept: dict | None = None) -> dict:
@@ -112,6 +124,10 @@ class Service:
         from llama_index.core.base.llms.types import ChatMessage
 
         s = settings or self.settings
+        if len(question) > s.max_question_chars:
+            raise QuestionTooLong(f"the question has {len(question)} characters; at most {s.max_question_chars} "
+                                  "are read (max_question_chars)")
+        history = [(q[: s.max_question_chars], a[: 4 * s.max_question_chars]) for q, a in history]
         name = collection or s.collection
         if not create and name not in self.collection_names():
             raise NotFound(f"no collection named '{name}' (collections: {', '.join(self.collection_names()) or 'none'})")
@@ -119,30 +135,41 @@ class Service:
         answerer = self.comp.answerer(collection=name, settings=s)
         return answerer.ask(question, history=msgs or None, on_token=on_token)
 
-    def ask_stream(self, question: str, **kw) -> Iterator:
-        """The answer's text as it comes (strings, coalesced), then the Answer itself."""
+    def ask_stream(self, question: str, idle: float | None = None, **kw) -> Iterator:
+        """The answer's text as it comes (strings, coalesced), then the Answer itself; with `idle`, an empty
+        string after each `idle` seconds without text (a server can then notice a client that left).
+        Closing the iterator stops the work: the generator stops at its next token."""
+        from rag.answer import Cancelled, cancel_event
+
         q: queue.Queue = queue.Queue()
         end = object()
         box: dict = {}
+        stop = threading.Event()
 
         def work():
+            cancel_event.set(stop)
             try:
                 box["answer"] = self.ask(question, on_token=q.put, **kw)
+            except Cancelled:
+                pass
             except BaseException as e:  # re-raised in the caller's thread
                 box["error"] = e
             finally:
                 q.put(end)
 
         threading.Thread(target=work, daemon=True, name="hoidap-answer").start()
-        while (item := q.get()) is not end:
-            parts = [item]
-            while not q.empty():  # a slow reader gets what piled up as one piece
-                nxt = q.get_nowait()
-                if nxt is end:
-                    q.put(end)
-                    break
-                parts.append(nxt)
-            yield "".join(parts)
+        try:
+            while (item := _next(q, idle)) is not end:
+                parts = [item]
+                while not q.empty():  # a slow reader gets what piled up as one piece
+                    nxt = q.get_nowait()
+                    if nxt is end:
+                        q.put(end)
+                        break
+                    parts.append(nxt)
+                yield "".join(parts)
+        finally:
+            stop.set()
         if "error" in box:
             raise box["error"]
         yield box["answer"]
@@ -170,9 +197,7 @@ class Service:
         return [c["name"] for c in self.collections()]
 
     def create_collection(self, name: str) -> dict:
-        name = (name or "").strip()
-        if not name or len(name) > 100:
-            raise ValueError("a collection name must have 1 to 100 characters")
+        name = check_collection_name((name or "").strip())
         self.comp.collection(name, create=True)
         return next(c for c in self.collections() if c["name"] == name)
 
