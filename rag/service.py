@@ -116,6 +116,13 @@ class Service:
             return self.settings
 
     # -- answering ---------------------------------------------------------------------------------
+    def check_question(self, question: str, settings: Settings | None = None) -> None:
+        """QuestionTooLong before any work for a question over max_question_chars."""
+        limit = (settings or self.settings).max_question_chars
+        if len(question) > limit:
+            raise QuestionTooLong(f"the question has {len(question)} characters; at most {limit} are read "
+                                  "(max_question_chars)")
+
     def ask(self, question: str, *, collection: str | None = None, history: Sequence[tuple[str, str]] = (),
             settings: Settings | None = None, on_token: Callable[[str], None] | None = None,
             create: bool = True):
@@ -124,9 +131,7 @@ class Service:
         from llama_index.core.base.llms.types import ChatMessage
 
         s = settings or self.settings
-        if len(question) > s.max_question_chars:
-            raise QuestionTooLong(f"the question has {len(question)} characters; at most {s.max_question_chars} "
-                                  "are read (max_question_chars)")
+        self.check_question(question, s)
         history = [(q[: s.max_question_chars], a[: 4 * s.max_question_chars]) for q, a in history]
         name = collection or s.collection
         if not create and name not in self.collection_names():
@@ -174,6 +179,24 @@ class Service:
             raise box["error"]
         yield box["answer"]
 
+    def shown(self, a) -> dict:
+        """The answer payload as the chat and the API show it: sources relative to the uploads folder or the
+        server's working directory, never the server's absolute paths (the CLI shows what the user gave)."""
+        p = answer_payload(a)
+        for key in ("citations", "passages", "more"):
+            for c in p.get(key) or []:
+                c["source"] = self.public_source(c["source"])
+        return p
+
+    def public_source(self, source: str) -> str:
+        path = Path(source)
+        uploads = Path(self.settings.home).resolve() / "uploads"
+        if uploads in path.parents:
+            return path.relative_to(uploads).as_posix().split("/", 1)[-1]  # past the collection's folder
+        if Path.cwd().resolve() in path.parents:
+            return path.relative_to(Path.cwd().resolve()).as_posix()
+        return "/".join(path.parts[-2:])
+
     # -- conversations (kept in the data directory) -------------------------------------------------
     @cached_property
     def conversations(self):
@@ -186,7 +209,7 @@ class Service:
         conv = self.conversations.get(owner, conversation)
         history = [(t["question"], t["answer"]) for t in conv["turns"]]
         a = self.ask(question, collection=conv["collection"], history=history, **kw)
-        self.conversations.add_turn(owner, conversation, answer_payload(a))
+        self.conversations.add_turn(owner, conversation, self.shown(a))
         return a
 
     # -- collections -------------------------------------------------------------------------------
@@ -293,7 +316,19 @@ class Service:
         name = collection or self.settings.collection
         stored, rejected = self.store_uploads(files, name)
         job = Job("upload", name, rejected=rejected, total=len(stored))
-        return self._start(job, lambda progress: self.ingest(stored, name, progress) if stored else None)
+        return self._start(job, lambda progress: self.ingest_uploads(stored, name, progress) if stored else None)
+
+    def ingest_uploads(self, stored: list[Path], collection: str | None, progress: Progress | None = None):
+        """Index stored uploads; a file that could not be read is removed from uploads/ (nothing would show or
+        delete it); UploadError naming them when none could be read."""
+        summary = self.ingest(stored, collection, progress)
+        failed = {f["path"] for f in summary.failed}
+        for p in stored:
+            if str(p) in failed:
+                p.unlink(missing_ok=True)
+        if failed and not (summary.added or summary.updated or summary.unchanged):
+            raise UploadError("; ".join(f"{Path(f['path']).name}: {f['error']}" for f in summary.failed))
+        return summary
 
     def start_reindex(self, collection: str | None) -> Job:
         name = collection or self.settings.collection
