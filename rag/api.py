@@ -19,9 +19,10 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Iterator, Literal
+from typing import Any, AsyncIterator, Iterator, Literal
 
-from fastapi import APIRouter, FastAPI, File, UploadFile
+import anyio
+from fastapi import APIRouter, FastAPI, File, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi_offline import FastAPIOffline
@@ -227,7 +228,7 @@ def openai_router(svc: Service) -> APIRouter:
         return _model(model_id)
 
     @r.post("/chat/completions")
-    def chat_completions(req: ChatRequest):
+    def chat_completions(req: ChatRequest, request: Request):
         collection = collection_of(svc, req.model)
         question, history = split_messages(req.messages)
         settings = svc.options(**req.hoidap)
@@ -236,7 +237,7 @@ def openai_router(svc: Service) -> APIRouter:
         kw = dict(collection=collection, history=history, settings=settings)
         if not req.stream:
             return completion(svc.shown(svc.ask(question, **kw)), req.model, cid)
-        return StreamingResponse(_sse(svc, svc.ask_stream(question, idle=KEEPALIVE_S, **kw), req.model, cid),
+        return StreamingResponse(_sse(svc, svc.ask_stream(question, idle=KEEPALIVE_S, **kw), req.model, cid, request),
                                  media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
     return r
@@ -250,13 +251,16 @@ def _model(model_id: str) -> dict:
     return {"id": model_id, "object": "model", "created": 0, "owned_by": "hoidap"}
 
 
-def _sse(svc: Service, pieces: Iterator, model: str, cid: str) -> Iterator[str]:
+async def _sse(svc: Service, pieces: Iterator, model: str, cid: str, request: Request) -> AsyncIterator[str]:
     """OpenAI's chunks carrying only the verified answer: a generated draft can lose sentences in verification
-    and a stream cannot take text back, so while the answer is worked out only SSE comments go out (they keep
-    the connection checked: a client that left stops the work), then the answer, then its payload."""
+    and a stream cannot take text back, so while the answer is worked out only SSE comments go out, then the
+    answer, then its payload. Between pieces (at least every KEEPALIVE_S) the client is checked: when it has
+    left, closing `pieces` stops the generator at its next token."""
     yield _chunk(cid, model, {"role": "assistant", "content": ""})
     try:
-        for piece in pieces:
+        while (piece := await anyio.to_thread.run_sync(next, pieces, None)) is not None:
+            if await request.is_disconnected():
+                return
             if isinstance(piece, str):
                 yield ": working\n\n"
                 continue
