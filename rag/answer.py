@@ -350,12 +350,16 @@ class Answerer:
                     ChatMessage(role="user", content=f"Đoạn trích:\n{context}\n\nCâu hỏi: {question}")]
         raw, first = "", None
         stop = cancel_event.get()
-        for r in llm.stream_chat(messages, max_tokens=max_tokens or self.max_tokens):
-            if stop is not None and stop.is_set():
-                raise Cancelled()
-            first = first or time.perf_counter()
-            raw += r.delta or ""
-            if on_token and r.delta:
-                on_token(r.delta)
+        stream = llm.stream_chat(messages, max_tokens=max_tokens or self.max_tokens)
+        try:
+            for r in stream:
+                if stop is not None and stop.is_set():
+                    raise Cancelled()
+                first = first or time.perf_counter()
+                raw += r.delta or ""
+                if on_token and r.delta:
+                    on_token(r.delta)
+        finally:
+            getattr(stream, "close", lambda: None)()
         timings["first_token_s"] = round((first or time.perf_counter()) - t0, 3)
         return raw

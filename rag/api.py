@@ -25,6 +25,7 @@ import anyio
 from fastapi import APIRouter, FastAPI, File, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.background import BackgroundTask
 from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -237,8 +238,11 @@ def openai_router(svc: Service) -> APIRouter:
         kw = dict(collection=collection, history=history, settings=settings)
         if not req.stream:
             return completion(svc.shown(svc.ask(question, **kw)), req.model, cid)
-        return StreamingResponse(_sse(svc, svc.ask_stream(question, idle=KEEPALIVE_S, **kw), req.model, cid, request),
-                                 media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+        pieces = svc.ask_stream(question, idle=KEEPALIVE_S, **kw)
+        # Starlette cancels a stream whose client left without resuming it: the background task (run after
+        # the response, finished or cancelled) closes the answer, which stops the generator at its next token
+        return StreamingResponse(_sse(svc, pieces, req.model, cid, request), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache"}, background=BackgroundTask(_close, pieces))
 
     return r
 
@@ -249,6 +253,13 @@ def _model_ids(svc: Service) -> list[str]:
 
 def _model(model_id: str) -> dict:
     return {"id": model_id, "object": "model", "created": 0, "owned_by": "hoidap"}
+
+
+def _close(pieces: Iterator) -> None:
+    try:
+        pieces.close()
+    except ValueError:  # running in a worker thread: _sse closes it when that step returns
+        pass
 
 
 async def _sse(svc: Service, pieces: Iterator, model: str, cid: str, request: Request) -> AsyncIterator[str]:
@@ -270,7 +281,7 @@ async def _sse(svc: Service, pieces: Iterator, model: str, cid: str, request: Re
     except Exception as e:  # the headers are sent: the error goes in the stream, as OpenAI's does
         yield f"data: {json.dumps({'error': {'message': str(e), 'type': 'server_error'}}, ensure_ascii=False)}\n\n"
     finally:
-        pieces.close()
+        _close(pieces)
     yield "data: [DONE]\n\n"
 
 

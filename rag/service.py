@@ -7,6 +7,7 @@ mutated by a request.  An answer leaves the service as `answer_payload(answer)`,
 """
 from __future__ import annotations
 
+import gc
 import queue
 import threading
 import time
@@ -156,7 +157,10 @@ class Service:
             try:
                 box["answer"] = self.ask(question, on_token=q.put, **kw)
             except Cancelled:
-                pass
+                # the generator's HTTP stream sits in a reference cycle (openai's Stream and its iterator), so
+                # it would close its connection only at the next cyclic collection: collect now, and the
+                # backend stops generating for nobody
+                gc.collect()
             except BaseException as e:  # re-raised in the caller's thread
                 box["error"] = e
             finally:
