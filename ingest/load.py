@@ -1,4 +1,5 @@
-"""Read files into text: txt, md, html, pdf, docx; encodings detected; bad input named clearly."""
+"""Read files into text: txt, md, html, pdf, docx, images (OCR); encodings detected; bad input named clearly.
+Which reader reads which file is ingest.formats' registry."""
 from __future__ import annotations
 
 import codecs
@@ -11,10 +12,8 @@ from pathlib import Path
 from typing import Callable
 
 from ingest import legacy
+from ingest.formats import IMAGES, SUPPORTED, ArchiveTooLarge, accepted_list, check_zip, format_of
 from ingest.tables import table_lines
-
-IMAGES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}
-SUPPORTED = {".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx", ".doc"} | IMAGES
 
 
 class LoadError(Exception):
@@ -136,27 +135,31 @@ def load(path: Path, max_bytes: int = 25_000_000,
          progress: Callable[[int, int, str], None] | None = None) -> LoadedDoc:
     """One file's text. `progress(done, total, what)` is called per page while a scan is read by OCR."""
     ext = path.suffix.lower()
-    if ext not in SUPPORTED:
-        raise LoadError(f"unsupported file type '{ext or path.name}' (supported: {', '.join(sorted(SUPPORTED))})")
-    if ext == ".doc":
-        raise LoadError("old Word .doc format is not read: open it in Word or LibreOffice and save it as .docx")
+    fmt = format_of(path)
+    if fmt is None:
+        raise LoadError(f"unsupported file type '{ext or path.name}' (supported: {accepted_list()})")
     data = read_bytes(path, max_bytes)
-    if not data.strip():
+    if not data.strip() and fmt.name != "doc":
         raise LoadError("empty file")
-    if ext == ".pdf":
-        doc = _pdf(path, data, progress)
-    elif ext in IMAGES:
-        doc = _image(path, data, progress)
-    elif ext == ".docx":
-        doc = _docx(path, data)
-    else:
-        text, enc = _decode_html(data) if ext in (".html", ".htm") else decode(data)
-        if ext in (".html", ".htm"):
-            text = _html(text)
-        doc = LoadedDoc(path, text, _title(text, path), encoding=enc)
+    doc = fmt.read(path, data, progress)
     if not doc.text.strip():
         raise LoadError("no text found" + (" (an image without readable text?)" if ext in IMAGES else ""))
     return doc
+
+
+def read_text(path: Path, data: bytes, progress=None) -> LoadedDoc:
+    text, enc = decode(data)
+    return LoadedDoc(path, text, _title(text, path), encoding=enc)
+
+
+def read_html(path: Path, data: bytes, progress=None) -> LoadedDoc:
+    text, enc = _decode_html(data)
+    text = _html(text)
+    return LoadedDoc(path, text, _title(text, path), encoding=enc)
+
+
+def read_doc(path: Path, data: bytes, progress=None) -> LoadedDoc:
+    raise LoadError("old Word .doc format is not read: open it in Word or LibreOffice and save it as .docx")
 
 
 def _title(text: str, path: Path) -> str:
@@ -252,7 +255,7 @@ def _int(v) -> int:
         return 1
 
 
-def _pdf(path: Path, data: bytes, progress) -> LoadedDoc:
+def read_pdf_file(path: Path, data: bytes, progress=None) -> LoadedDoc:
     from ingest.pdf import PDFError, read_pdf
 
     try:
@@ -263,7 +266,7 @@ def _pdf(path: Path, data: bytes, progress) -> LoadedDoc:
                      warnings=r.warnings)
 
 
-def _image(path: Path, data: bytes, progress) -> LoadedDoc:
+def read_image(path: Path, data: bytes, progress=None) -> LoadedDoc:
     """A scanned page (or a multi-page TIFF) read by OCR."""
     import io
 
@@ -293,13 +296,17 @@ def _image(path: Path, data: bytes, progress) -> LoadedDoc:
     return LoadedDoc(path, text, _title(text, path), page_starts=starts, ocr_pages=list(range(1, len(frames) + 1)))
 
 
-def _docx(path: Path, data: bytes) -> LoadedDoc:
+def read_docx(path: Path, data: bytes, progress=None) -> LoadedDoc:
     """Paragraphs and tables in document order; Heading styles as `#` headings; legacy fonts converted."""
     import io
     import zipfile
 
     import docx
 
+    try:
+        check_zip(data)
+    except ArchiveTooLarge as e:
+        raise LoadError(f"refused DOCX: {e}") from None
     try:
         d = docx.Document(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError) as e:

@@ -1,7 +1,9 @@
 """Answering: retrieve -> decide -> generate (streamed) -> verify citations -> cite, or refuse."""
 from __future__ import annotations
 
+import threading
 import time
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field, replace
 from typing import Callable
 
@@ -17,6 +19,13 @@ from rag.rank import Passage, ranked_sentences, select_passages
 from rag.retrieve import Hit, Retriever
 from rag.units import Library
 from rag.verify import REFUSAL, parse_markers, verify, whole_units
+
+# set by a caller that can be left (a streamed HTTP answer): when the event is set, generation stops
+cancel_event: ContextVar[threading.Event | None] = ContextVar("hoidap_cancel", default=None)
+
+
+class Cancelled(Exception):
+    """The caller left: the answer is no longer wanted."""
 
 # the generated style over a composed answer's units (a list, an article, a summary…): the model words the whole
 # answer, every sentence cited; rag.verify keeps it only if every sentence is supported by what it cites
@@ -340,10 +349,17 @@ class Answerer:
         messages = [ChatMessage(role="system", content=system),
                     ChatMessage(role="user", content=f"Đoạn trích:\n{context}\n\nCâu hỏi: {question}")]
         raw, first = "", None
-        for r in llm.stream_chat(messages, max_tokens=max_tokens or self.max_tokens):
-            first = first or time.perf_counter()
-            raw += r.delta or ""
-            if on_token and r.delta:
-                on_token(r.delta)
+        stop = cancel_event.get()
+        stream = llm.stream_chat(messages, max_tokens=max_tokens or self.max_tokens)
+        try:
+            for r in stream:
+                if stop is not None and stop.is_set():
+                    raise Cancelled()
+                first = first or time.perf_counter()
+                raw += r.delta or ""
+                if on_token and r.delta:
+                    on_token(r.delta)
+        finally:
+            getattr(stream, "close", lambda: None)()
         timings["first_token_s"] = round((first or time.perf_counter()) - t0, 3)
         return raw

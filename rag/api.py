@@ -12,8 +12,6 @@ Routes are thin: every operation is `rag.service.Service`'s.  Errors are OpenAI-
 """
 from __future__ import annotations
 
-import base64
-import hmac
 import ipaddress
 import json
 import shutil
@@ -21,19 +19,25 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Iterator, Literal
+from typing import Any, AsyncIterator, Iterator, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, File, Request, UploadFile
+import anyio
+from fastapi import APIRouter, FastAPI, File, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.background import BackgroundTask
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, ConfigDict, Field
 
-from rag.service import NotFound, Service, answer_payload
+from rag.guard import Guard
+from rag.service import NotFound, QuestionTooLong, Service
 from rag.settings import SettingsError
-from rag.uploads import UploadError, UploadTooLarge, check_upload
+from rag.uploads import UploadError, UploadTooLarge, check_content, check_upload, collection_dir
 
 MODEL = "hoidap"
 MAX_UPLOAD_FILES = 20
+MAX_JSON_BYTES = 1_000_000  # any request but an upload: a question is at most max_question_chars
+KEEPALIVE_S = 1.0  # a streamed answer sends an SSE comment this often while it works: a client that left is noticed
 
 
 # -- serving policy: host, login, API keys ---------------------------------------------------------
@@ -77,34 +81,6 @@ class ApiError(Exception):
 def _error(status: int, message: str, code: str) -> JSONResponse:
     kind = "invalid_request_error" if status < 500 else "server_error"
     return JSONResponse({"error": {"message": message, "type": kind, "code": code}}, status_code=status)
-
-
-def require_key(api_keys: list[str], login: tuple[str, str] | None, required: bool):
-    """A FastAPI dependency: `Authorization: Bearer <key>` (or HTTP Basic with the chat's login).
-    Keys are compared in constant time and never logged or echoed."""
-
-    def check(request: Request) -> None:
-        if not required:
-            return
-        scheme, _, cred = request.headers.get("authorization", "").partition(" ")
-        if not cred:
-            raise ApiError(401, "this server needs an API key: send the header 'Authorization: Bearer <key>' "
-                                "(keys come from --api-key or HOIDAP_API_KEYS)", "missing_api_key")
-        if scheme.lower() == "bearer" and any(hmac.compare_digest(cred.encode(), k.encode()) for k in api_keys):
-            return
-        if scheme.lower() == "basic" and login and _basic(cred) == login:
-            return
-        raise ApiError(403, "this API key (or login) is not accepted by this server", "invalid_api_key")
-
-    return check
-
-
-def _basic(cred: str) -> tuple[str, str] | None:
-    try:
-        user, _, pw = base64.b64decode(cred).decode("utf-8").partition(":")
-        return user, pw
-    except (ValueError, UnicodeDecodeError):
-        return None
 
 
 # -- request and response shapes ---------------------------------------------------------------------
@@ -164,12 +140,11 @@ def split_messages(messages: list[Message]) -> tuple[str, list[tuple[str, str]]]
     return turns[-1].text().strip(), history
 
 
-def completion(a, model: str, cid: str) -> dict:
-    p = answer_payload(a)
+def completion(p: dict, model: str, cid: str) -> dict:
     return {"id": cid, "object": "chat.completion", "created": int(time.time()), "model": model,
             "choices": [{"index": 0, "message": {"role": "assistant", "content": p["answer"]},
                          "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+            "usage": None,  # not counted: the answer is composed from the documents, not sampled token by token
             "hoidap": p}
 
 
@@ -179,52 +154,38 @@ def _chunk(cid: str, model: str, delta: dict, finish: str | None = None, **extra
     return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
 
 
-def rest_of(streamed: str, final: str) -> str:
-    """What the client still needs after `streamed` to read `final`.  Quoted, extractive and refused answers
-    arrive whole; a generated one streams live and verification may have cut it: then the verified answer
-    follows (and `hoidap.answer` in the last chunk is always the verified one)."""
-    if final.startswith(streamed):
-        return final[len(streamed):]
-    return f"\n\n{final}"
-
-
 # -- the app --------------------------------------------------------------------------------------------
 
-def create_app(svc: Service, *, host: str = "127.0.0.1", auth: str | None = None) -> FastAPI:
-    """The API for one Service.  A key is required when keys are configured, and on a non-loopback host
-    (where the chat's login, `auth` or the settings', is accepted too)."""
-    s = svc.settings
-    login = parse_auth(auth if auth is not None else s.auth)
-    required = bool(s.api_keys) or not is_loopback(host)
-    app = FastAPI(title="hoidap API", version="1", description=__doc__,
-                  openapi_tags=[{"name": "openai", "description": "OpenAI-compatible"},
-                                {"name": "documents", "description": "collections, documents, jobs"}])
-    if s.cors_origins:
+def create_app(svc: Service) -> FastAPI:
+    """The API routes for one Service; `guarded` puts the key and size checks in front of it (and the chat)."""
+    app = FastAPIOffline(title="hoidap API", version="1", description=__doc__,
+                         openapi_tags=[{"name": "openai", "description": "OpenAI-compatible"},
+                                       {"name": "documents", "description": "collections, documents, jobs"}])
+    if svc.settings.cors_origins:
         from fastapi.middleware.cors import CORSMiddleware
 
-        app.add_middleware(CORSMiddleware, allow_origins=s.cors_origins, allow_methods=["*"],
+        app.add_middleware(CORSMiddleware, allow_origins=svc.settings.cors_origins, allow_methods=["*"],
                            allow_headers=["*"])
     _handlers(app)
-
-    @app.middleware("http")
-    async def body_limit(request: Request, call_next):
-        """Refuse a body larger than MAX_UPLOAD_FILES files at the limit before reading any of it."""
-        n = request.headers.get("content-length", "")
-        limit = svc.settings.upload_max_mb * 1e6
-        if n.isdigit() and int(n) > MAX_UPLOAD_FILES * limit + 1e6:
-            return _error(413, f"request too large: {int(n) / 1e6:.1f} MB (at most {MAX_UPLOAD_FILES} files of "
-                               f"{limit / 1e6:g} MB, upload_max_mb)", "request_too_large")
-        return await call_next(request)
-
-    auth = [Depends(require_key(s.api_keys, login, required))]
-    app.include_router(openai_router(svc), dependencies=auth)
-    app.include_router(documents_router(svc), dependencies=auth)
-    app.include_router(conversations_router(svc), dependencies=auth)
+    app.include_router(openai_router(svc))
+    app.include_router(documents_router(svc))
+    app.include_router(conversations_router(svc))
     return app
+
+
+def guarded(app, svc: Service, *, host: str = "127.0.0.1", auth: str | None = None) -> Guard:
+    """The served app behind rag.guard: a key is required when keys are configured, and on a non-loopback host
+    (where the chat's login, `auth` or the settings', is accepted too); sizes are checked before the body."""
+    s = svc.settings
+    return Guard(app, keys=s.api_keys, login=parse_auth(auth if auth is not None else s.auth),
+                 required=bool(s.api_keys) or not is_loopback(host), loopback=is_loopback(host),
+                 allowed_origins=s.cors_origins, json_limit=MAX_JSON_BYTES,
+                 upload_limit=int(MAX_UPLOAD_FILES * s.upload_max_mb * 1e6 + 1e6))
 
 
 # exception -> (status, code): every error a person can act on, OpenAI-shaped (UploadTooLarge before its base)
 ERRORS = [(NotFound, 404, "not_found"), (UploadTooLarge, 413, "file_too_large"), (UploadError, 422, "invalid_file"),
+          (QuestionTooLong, 413, "question_too_long"),
           (SettingsError, 422, "invalid_settings"), (ValueError, 422, "invalid_value")]
 
 
@@ -260,42 +221,67 @@ def openai_router(svc: Service) -> APIRouter:
 
     @r.get("/models")
     def models() -> dict:
-        names = svc.collection_names()
-        ids = [MODEL] + [f"{MODEL}:{c}" for c in names]
-        return {"object": "list", "data": [{"id": i, "object": "model", "created": 0, "owned_by": "hoidap"}
-                                           for i in ids]}
+        return {"object": "list", "data": [_model(i) for i in _model_ids(svc)]}
+
+    @r.get("/models/{model_id}")
+    def model(model_id: str) -> dict:
+        collection_of(svc, model_id)  # 404 naming the models when unknown
+        return _model(model_id)
 
     @r.post("/chat/completions")
-    def chat_completions(req: ChatRequest):
+    def chat_completions(req: ChatRequest, request: Request):
         collection = collection_of(svc, req.model)
         question, history = split_messages(req.messages)
         settings = svc.options(**req.hoidap)
+        svc.check_question(question, settings)
         cid = "chatcmpl-" + uuid.uuid4().hex[:24]
         kw = dict(collection=collection, history=history, settings=settings)
         if not req.stream:
-            return completion(svc.ask(question, **kw), req.model, cid)
-        return StreamingResponse(_sse(svc.ask_stream(question, **kw), req.model, cid),
-                                 media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+            return completion(svc.shown(svc.ask(question, **kw)), req.model, cid)
+        pieces = svc.ask_stream(question, idle=KEEPALIVE_S, **kw)
+        # Starlette cancels a stream whose client left without resuming it: the background task (run after
+        # the response, finished or cancelled) closes the answer, which stops the generator at its next token
+        return StreamingResponse(_sse(svc, pieces, req.model, cid, request), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache"}, background=BackgroundTask(_close, pieces))
 
     return r
 
 
-def _sse(pieces: Iterator, model: str, cid: str) -> Iterator[str]:
-    yield _chunk(cid, model, {"role": "assistant", "content": ""})
-    streamed = ""
+def _model_ids(svc: Service) -> list[str]:
+    return [MODEL] + [f"{MODEL}:{c}" for c in svc.collection_names()]
+
+
+def _model(model_id: str) -> dict:
+    return {"id": model_id, "object": "model", "created": 0, "owned_by": "hoidap"}
+
+
+def _close(pieces: Iterator) -> None:
     try:
-        for piece in pieces:
+        pieces.close()
+    except ValueError:  # running in a worker thread: _sse closes it when that step returns
+        pass
+
+
+async def _sse(svc: Service, pieces: Iterator, model: str, cid: str, request: Request) -> AsyncIterator[str]:
+    """OpenAI's chunks carrying only the verified answer: a generated draft can lose sentences in verification
+    and a stream cannot take text back, so while the answer is worked out only SSE comments go out, then the
+    answer, then its payload. Between pieces (at least every KEEPALIVE_S) the client is checked: when it has
+    left, closing `pieces` stops the generator at its next token."""
+    yield _chunk(cid, model, {"role": "assistant", "content": ""})
+    try:
+        while (piece := await anyio.to_thread.run_sync(next, pieces, None)) is not None:
+            if await request.is_disconnected():
+                return
             if isinstance(piece, str):
-                streamed += piece
-                yield _chunk(cid, model, {"content": piece})
+                yield ": working\n\n"
                 continue
-            p = answer_payload(piece)
-            rest = rest_of(streamed, p["answer"])
-            if rest:
-                yield _chunk(cid, model, {"content": rest})
+            p = svc.shown(piece)
+            yield _chunk(cid, model, {"content": p["answer"]})
             yield _chunk(cid, model, {}, "stop", hoidap=p)
     except Exception as e:  # the headers are sent: the error goes in the stream, as OpenAI's does
         yield f"data: {json.dumps({'error': {'message': str(e), 'type': 'server_error'}}, ensure_ascii=False)}\n\n"
+    finally:
+        _close(pieces)
     yield "data: [DONE]\n\n"
 
 
@@ -318,12 +304,14 @@ def documents_router(svc: Service) -> APIRouter:
     @r.get("/collections/{name}/documents")
     def list_documents(name: str) -> list[dict]:
         _existing(svc, name)
-        return svc.documents(name)
+        return [{**d, "source": svc.public_source(d["source"])} for d in svc.documents(name)]
 
     @r.post("/collections/{name}/documents", status_code=202)
     def upload(name: str, files: list[UploadFile] = File(..., description="one or more files")) -> dict:
-        """Stores the files (refused at once if too large or of an unsupported type) and indexes them in the
-        background: poll `GET /v1/jobs/{id}` until `state` is `done` or `failed`."""
+        """Stores the files (the whole request refused at once, naming the file, if one is too large, of an
+        unsupported type or not what its extension says) and indexes them in the background: poll
+        `GET /v1/jobs/{id}` until `state` is `done` or `failed` (a file that cannot be read is not kept)."""
+        collection_dir(svc.settings.home, name)  # an invalid name is refused before anything is stored
         with tempfile.TemporaryDirectory(prefix="hoidap-upload-") as tmp:
             pairs = []
             for i, f in enumerate(files):
@@ -331,8 +319,9 @@ def documents_router(svc: Service) -> APIRouter:
                 with open(path, "wb") as out:
                     shutil.copyfileobj(f.file, out)
                 try:
-                    check_upload(f.filename or "", path.stat().st_size, svc.settings.upload_max_mb)
-                except UploadError as e:  # the whole request is refused, naming the file
+                    clean = check_upload(f.filename or "", path.stat().st_size, svc.settings.upload_max_mb)
+                    check_content(path, Path(clean).suffix.lower())
+                except UploadError as e:
                     raise type(e)(f"{f.filename}: {e}") from None
                 pairs.append((path, f.filename or ""))
             return svc.start_upload(pairs, name).as_dict()
@@ -340,13 +329,15 @@ def documents_router(svc: Service) -> APIRouter:
     @r.delete("/collections/{name}/documents/{doc_id}")
     def delete_document(name: str, doc_id: str) -> dict:
         _existing(svc, name)
-        return {"deleted": svc.delete_document(name, doc_id)}
+        d = svc.delete_document(name, doc_id)
+        return {"deleted": {**d, "source": svc.public_source(d["source"])}}
 
     @r.get("/collections/{name}/documents/{doc_id}/text")
     def source_span(name: str, doc_id: str, start: int = 0, end: int | None = None) -> dict:
         """A span of the document's text: a citation's `start`/`end` give exactly its `text`."""
         _existing(svc, name)
-        return svc.source_span(name, doc_id, start, end)
+        span = svc.source_span(name, doc_id, start, end)
+        return {**span, "source": svc.public_source(span["source"])}
 
     @r.post("/collections/{name}/reindex", status_code=202)
     def reindex(name: str) -> dict:
@@ -397,7 +388,7 @@ def conversations_router(svc: Service) -> APIRouter:
     @r.post("/{cid}/messages")
     def ask(cid: str, req: MessageRequest) -> dict:
         """Ask within the conversation (earlier turns are the history); returns the answer payload."""
-        return answer_payload(svc.chat(req.content, cid, owner, settings=svc.options(**req.hoidap)))
+        return svc.shown(svc.chat(req.content, cid, owner, settings=svc.options(**req.hoidap)))
 
     @r.get("/{cid}/export")
     def export(cid: str, format: Literal["md", "json"] = "md"):

@@ -7,6 +7,7 @@ mutated by a request.  An answer leaves the service as `answer_payload(answer)`,
 """
 from __future__ import annotations
 
+import gc
 import queue
 import threading
 import time
@@ -17,15 +18,27 @@ from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 from rag.settings import Settings, SettingsError
-from rag.uploads import UploadError, collection_dir, store_upload
+from rag.uploads import UploadError, check_collection_name, collection_dir, store_upload
 
-# settings a request or a chat session may change for itself (the rest is the server's)
-PER_REQUEST = ("retriever", "top_k", "llm", "answer_style", "dense_weight", "fusion", "context_passages",
-               "openai_base_url", "openai_model")
+# settings a request or a chat session may change for itself: how the answer is shaped, within the bounds
+# rag.settings validates. Everything else (the generator, endpoints, keys, models, the store) is the
+# operator's: a request naming it is refused, so no client can make the server call a URL or load a model
+PER_REQUEST = ("retriever", "top_k", "answer_style", "dense_weight", "fusion", "context_passages")
 
 
 class NotFound(LookupError):
     """An unknown collection, document or job; the message names it."""
+
+
+class QuestionTooLong(ValueError):
+    """A question over max_question_chars: refused before any work (HTTP 413)."""
+
+
+def _next(q: queue.Queue, idle: float | None):
+    try:
+        return q.get(timeout=idle)
+    except queue.Empty:
+        return ""
 
 
 def answer_payload(a) -> dict:
@@ -73,8 +86,8 @@ class Service:
         """One request's settings: the defaults with `changes` (None = keep), validated; SettingsError if not."""
         unknown = sorted(set(changes) - set(PER_REQUEST))
         if unknown:
-            raise SettingsError(f"invalid settings: {', '.join(unknown)} cannot be changed per request "
-                                f"(allowed: {', '.join(PER_REQUEST)})")
+            raise SettingsError(f"invalid settings: {', '.join(unknown)} cannot be changed per request (the "
+                                f"server operator's settings; allowed per request: {', '.join(PER_REQUEST)})")
         return self.settings.with_changes(**changes)
 
     def user_changes(self, owner: str, kept: dict | None = None) -> dict:
@@ -104,6 +117,13 @@ class Service:
             return self.settings
 
     # -- answering ---------------------------------------------------------------------------------
+    def check_question(self, question: str, settings: Settings | None = None) -> None:
+        """QuestionTooLong before any work for a question over max_question_chars."""
+        limit = (settings or self.settings).max_question_chars
+        if len(question) > limit:
+            raise QuestionTooLong(f"the question has {len(question)} characters; at most {limit} are read "
+                                  "(max_question_chars)")
+
     def ask(self, question: str, *, collection: str | None = None, history: Sequence[tuple[str, str]] = (),
             settings: Settings | None = None, on_token: Callable[[str], None] | None = None,
             create: bool = True):
@@ -112,6 +132,8 @@ class Service:
         from llama_index.core.base.llms.types import ChatMessage
 
         s = settings or self.settings
+        self.check_question(question, s)
+        history = [(q[: s.max_question_chars], a[: 4 * s.max_question_chars]) for q, a in history]
         name = collection or s.collection
         if not create and name not in self.collection_names():
             raise NotFound(f"no collection named '{name}' (collections: {', '.join(self.collection_names()) or 'none'})")
@@ -119,33 +141,65 @@ class Service:
         answerer = self.comp.answerer(collection=name, settings=s)
         return answerer.ask(question, history=msgs or None, on_token=on_token)
 
-    def ask_stream(self, question: str, **kw) -> Iterator:
-        """The answer's text as it comes (strings, coalesced), then the Answer itself."""
+    def ask_stream(self, question: str, idle: float | None = None, **kw) -> Iterator:
+        """The answer's text as it comes (strings, coalesced), then the Answer itself; with `idle`, an empty
+        string after each `idle` seconds without text (a server can then notice a client that left).
+        Closing the iterator stops the work: the generator stops at its next token."""
+        from rag.answer import Cancelled, cancel_event
+
         q: queue.Queue = queue.Queue()
         end = object()
         box: dict = {}
+        stop = threading.Event()
 
         def work():
+            cancel_event.set(stop)
             try:
                 box["answer"] = self.ask(question, on_token=q.put, **kw)
+            except Cancelled:
+                # the generator's HTTP stream sits in a reference cycle (openai's Stream and its iterator), so
+                # it would close its connection only at the next cyclic collection: collect now, and the
+                # backend stops generating for nobody
+                gc.collect()
             except BaseException as e:  # re-raised in the caller's thread
                 box["error"] = e
             finally:
                 q.put(end)
 
         threading.Thread(target=work, daemon=True, name="hoidap-answer").start()
-        while (item := q.get()) is not end:
-            parts = [item]
-            while not q.empty():  # a slow reader gets what piled up as one piece
-                nxt = q.get_nowait()
-                if nxt is end:
-                    q.put(end)
-                    break
-                parts.append(nxt)
-            yield "".join(parts)
+        try:
+            while (item := _next(q, idle)) is not end:
+                parts = [item]
+                while not q.empty():  # a slow reader gets what piled up as one piece
+                    nxt = q.get_nowait()
+                    if nxt is end:
+                        q.put(end)
+                        break
+                    parts.append(nxt)
+                yield "".join(parts)
+        finally:
+            stop.set()
         if "error" in box:
             raise box["error"]
         yield box["answer"]
+
+    def shown(self, a) -> dict:
+        """The answer payload as the chat and the API show it: sources relative to the uploads folder or the
+        server's working directory, never the server's absolute paths (the CLI shows what the user gave)."""
+        p = answer_payload(a)
+        for key in ("citations", "passages", "more"):
+            for c in p.get(key) or []:
+                c["source"] = self.public_source(c["source"])
+        return p
+
+    def public_source(self, source: str) -> str:
+        path = Path(source)
+        uploads = Path(self.settings.home).resolve() / "uploads"
+        if uploads in path.parents:
+            return path.relative_to(uploads).as_posix().split("/", 1)[-1]  # past the collection's folder
+        if Path.cwd().resolve() in path.parents:
+            return path.relative_to(Path.cwd().resolve()).as_posix()
+        return "/".join(path.parts[-2:])
 
     # -- conversations (kept in the data directory) -------------------------------------------------
     @cached_property
@@ -159,7 +213,7 @@ class Service:
         conv = self.conversations.get(owner, conversation)
         history = [(t["question"], t["answer"]) for t in conv["turns"]]
         a = self.ask(question, collection=conv["collection"], history=history, **kw)
-        self.conversations.add_turn(owner, conversation, answer_payload(a))
+        self.conversations.add_turn(owner, conversation, self.shown(a))
         return a
 
     # -- collections -------------------------------------------------------------------------------
@@ -170,9 +224,7 @@ class Service:
         return [c["name"] for c in self.collections()]
 
     def create_collection(self, name: str) -> dict:
-        name = (name or "").strip()
-        if not name or len(name) > 100:
-            raise ValueError("a collection name must have 1 to 100 characters")
+        name = check_collection_name((name or "").strip())
         self.comp.collection(name, create=True)
         return next(c for c in self.collections() if c["name"] == name)
 
@@ -268,7 +320,19 @@ class Service:
         name = collection or self.settings.collection
         stored, rejected = self.store_uploads(files, name)
         job = Job("upload", name, rejected=rejected, total=len(stored))
-        return self._start(job, lambda progress: self.ingest(stored, name, progress) if stored else None)
+        return self._start(job, lambda progress: self.ingest_uploads(stored, name, progress) if stored else None)
+
+    def ingest_uploads(self, stored: list[Path], collection: str | None, progress: Progress | None = None):
+        """Index stored uploads; a file that could not be read is removed from uploads/ (nothing would show or
+        delete it); UploadError naming them when none could be read."""
+        summary = self.ingest(stored, collection, progress)
+        failed = {f["path"] for f in summary.failed}
+        for p in stored:
+            if str(p) in failed:
+                p.unlink(missing_ok=True)
+        if failed and not (summary.added or summary.updated or summary.unchanged):
+            raise UploadError("; ".join(f"{Path(f['path']).name}: {f['error']}" for f in summary.failed))
+        return summary
 
     def start_reindex(self, collection: str | None) -> Job:
         name = collection or self.settings.collection

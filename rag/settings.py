@@ -61,7 +61,7 @@ class Settings(BaseSettings):
     ollama_url: str = "http://127.0.0.1:11434"
     ollama_model: str = "qwen2.5:1.5b"
     llm_timeout: float = 60.0
-    context_passages: int = 3
+    context_passages: int = Field(3, ge=1, le=10)
     guardrails: bool = Field(True, description="false = the bare generator, for measurements only")
     answerable_threshold: float = Field(0.57, description="refuse below this score of raw retrieval signals")
     answer_style: Literal["quote", "generated"] = Field(
@@ -75,6 +75,7 @@ class Settings(BaseSettings):
                                 repr=False)
     cors_origins: CommaList = Field([], description="origins allowed to call the HTTP API from a browser")
     upload_max_mb: float = Field(25.0, gt=0)
+    max_question_chars: int = Field(2000, ge=100, le=100_000, description="longer questions are refused (413)")
 
     model_config = SettingsConfigDict(env_prefix="HOIDAP_", extra="forbid")
 
@@ -87,6 +88,13 @@ class Settings(BaseSettings):
     @classmethod
     def _comma_list(cls, v: Any) -> Any:
         return [x.strip() for x in v.split(",") if x.strip()] if isinstance(v, str) else v
+
+    @field_validator("api_keys")
+    @classmethod
+    def _no_empty_key(cls, keys: list[str]) -> list[str]:
+        if any(not k.strip() for k in keys):
+            raise ValueError("an API key cannot be empty (an empty key would let anyone in)")
+        return keys
 
     @property
     def data_dir(self) -> Path:

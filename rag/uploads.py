@@ -1,12 +1,13 @@
 """Upload safety: files land only inside the data directory, under a clean name, checked for size and type."""
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 import unicodedata
 from pathlib import Path
 
-from ingest.load import SUPPORTED
+from ingest.formats import SUPPORTED, accepted_list, sniff_matches
 
 
 class UploadError(Exception):
@@ -33,19 +34,26 @@ def safe_name(name: str) -> str:
     return name
 
 
+def check_collection_name(name: str) -> str:
+    """A collection name as given, refused when it names nothing ("", ".", "..", "-": no letter or digit)."""
+    if not re.search(r"\w", name or "") or len(name) > 100:
+        raise ValueError(f"invalid collection name '{name}': it needs a letter or digit (1 to 100 characters)")
+    return name
+
+
+_PLAIN = re.compile(r"\w[\w.-]*")
+
+
 def collection_dir(home: Path, collection: str) -> Path:
-    slug = re.sub(r"[^\w.-]+", "-", collection).strip("-.") or "default"
-    return Path(home).resolve() / "uploads" / slug
-
-
-def _sniff(path: Path, ext: str) -> bool:
-    with open(path, "rb") as f:
-        head = f.read(8192)
-    if ext == ".pdf":
-        return head.startswith(b"%PDF")
-    if ext == ".docx":
-        return head.startswith(b"PK\x03\x04")
-    return b"\x00" not in head or head[:2] in (b"\xff\xfe", b"\xfe\xff")  # text (UTF-16 has NULs)
+    """The uploads folder of one collection: its own name when that is a plain folder name, else a slug and a
+    hash of the exact name after '~' (a character no plain name has), so distinct names never share a folder."""
+    name = check_collection_name(collection)
+    if _PLAIN.fullmatch(name) and ".." not in name:
+        folder = name
+    else:
+        slug = re.sub(r"[^\w.-]+", "-", name).strip("-.")[:60]
+        folder = f"{slug}~{hashlib.sha1(name.encode()).hexdigest()[:10]}"
+    return Path(home).resolve() / "uploads" / folder
 
 
 def check_upload(original_name: str, size: int, max_mb: float) -> str:
@@ -53,8 +61,7 @@ def check_upload(original_name: str, size: int, max_mb: float) -> str:
     name = safe_name(original_name)
     ext = Path(name).suffix.lower()
     if ext not in SUPPORTED:
-        raise UploadError(f"loại tệp '{ext or name}' không được hỗ trợ "
-                          f"(chỉ nhận {', '.join(sorted(SUPPORTED))})")
+        raise UploadError(f"loại tệp '{ext or name}' không được hỗ trợ (chỉ nhận {accepted_list()})")
     if size > max_mb * 1e6:
         raise UploadTooLarge(f"tệp quá lớn: {size / 1e6:.1f} MB > giới hạn {max_mb:g} MB (upload_max_mb)")
     if size == 0:
@@ -62,13 +69,17 @@ def check_upload(original_name: str, size: int, max_mb: float) -> str:
     return name
 
 
+def check_content(path: Path, ext: str) -> None:
+    if not sniff_matches(path, ext):
+        raise UploadError(f"nội dung không khớp với đuôi tệp {ext}")
+
+
 def store_upload(src: str | Path, original_name: str, dest_dir: Path, max_mb: float) -> Path:
     """Copy one uploaded file into dest_dir (inside the data directory); raise UploadError if refused."""
     src = Path(src)
     name = check_upload(original_name, src.stat().st_size, max_mb)
     ext = Path(name).suffix.lower()
-    if not _sniff(src, ext):
-        raise UploadError(f"nội dung không khớp với đuôi tệp {ext}")
+    check_content(src, ext)
     dest_dir = Path(dest_dir).resolve()
     dest = (dest_dir / name).resolve()
     if dest.parent != dest_dir:  # belt and braces: safe_name already removed every path part

@@ -6,6 +6,7 @@ No retrieval or answering logic lives here: questions go to `rag.answer.Answerer
 """
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
@@ -16,9 +17,11 @@ go_offline()
 import gradio as gr  # noqa: E402
 
 from ingest.store import StoreError  # noqa: E402
-from rag.api import check_serving, create_app, is_loopback, parse_auth  # noqa: E402, F401
-from rag.service import NotFound, Service, answer_payload  # noqa: E402
+from ingest.formats import SUPPORTED  # noqa: E402
+from rag.api import check_serving, create_app, guarded, is_loopback, parse_auth  # noqa: E402, F401
+from rag.service import NotFound, Service  # noqa: E402
 from rag.settings import SettingsError, choices  # noqa: E402
+from rag.uploads import UploadError  # noqa: E402
 from ui import render  # noqa: E402
 
 LABELS = {"local": "Mô hình cục bộ (đi kèm)", "openai": "Máy chủ tương thích OpenAI (URL)",
@@ -111,7 +114,7 @@ def build_app(svc, llm: str | None = None) -> gr.Blocks:
             chat[-1] = {"role": "assistant", "content": f"Lỗi: {render.esc(e)}"}
             yield chat, turns, gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
-        p = answer_payload(answer)
+        p = svc.shown(answer)
         turn = len(turns)
         turns.append(p)
         chat[-1] = {"role": "assistant", "content": render.answer_markdown(p, turn)}
@@ -234,13 +237,18 @@ def build_app(svc, llm: str | None = None) -> gr.Blocks:
             return "Chưa chọn tệp nào.", *refresh_docs(collection)
         pairs = [(getattr(f, "name", None) or str(f), getattr(f, "orig_name", None) or Path(getattr(f, "name", None) or str(f)).name)
                  for f in files]
-        stored, rejected = svc.store_uploads(pairs, collection or None)
+        try:
+            stored, rejected = svc.store_uploads(pairs, collection or None)
+        except ValueError as e:  # an invalid collection name
+            return f"✗ {render.esc(e)}", *refresh_docs(collection)
         lines = [f"✗ {render.esc(r['name'])}: {render.esc(r['error'])}" for r in rejected]
         if stored:
             try:
-                summary = svc.ingest(stored, collection or None, progress_cb(progress))
+                summary = svc.ingest_uploads(stored, collection or None, progress_cb(progress))
                 lines += render.ingest_lines(summary)
                 lines.append(f"\n{summary.chunks} đoạn được lập chỉ mục trong {summary.seconds:.1f} giây.")
+            except UploadError as e:
+                lines.append(f"✗ Không đọc được (tệp không được giữ lại): {render.esc(e)}")
             except StoreError as e:
                 lines.append(f"✗ Không lập chỉ mục được: {render.esc(e)}")
         return "\n\n".join(lines), *refresh_docs(collection)
@@ -269,20 +277,19 @@ def build_app(svc, llm: str | None = None) -> gr.Blocks:
 
     # -- settings -----------------------------------------------------------------------------
     def panel(st) -> tuple:
-        """The settings panel's values (mode, top_k, llm, style, url, model) for one user's settings."""
-        return st.retriever, st.top_k, st.llm, st.answer_style, st.openai_base_url, st.openai_model
+        """The settings panel's values (mode, top_k, style) for one user's settings."""
+        return st.retriever, st.top_k, st.answer_style
 
     def load_settings(kept, request: gr.Request):
         """A user's own settings when the page opens: the login's, else this browser's."""
         prefs = svc.user_changes(owner(request), kept)
         return prefs, *panel(svc.user_settings(prefs))
 
-    def save_settings(mode, top_k, llm_kind, style, url, model, request: gr.Request):
+    def save_settings(mode, top_k, style, request: gr.Request):
         """Validate and keep the settings for this user only (the login's data, else this browser)."""
         who = owner(request)
         try:
-            prefs = svc.save_user_settings(who, retriever=mode, top_k=int(top_k), llm=llm_kind,
-                                           openai_base_url=url.strip(), openai_model=model.strip(), answer_style=style)
+            prefs = svc.save_user_settings(who, retriever=mode, top_k=int(top_k), answer_style=style)
         except (SettingsError, ValueError, OSError) as e:
             return f"✗ Không lưu được: {render.esc(e)}", gr.skip(), gr.skip()
         where = f"cho tài khoản {render.esc(who)}" if who else "trong trình duyệt này"
@@ -291,7 +298,7 @@ def build_app(svc, llm: str | None = None) -> gr.Blocks:
     def api_ask(question: str, collection: str = "", history: list | None = None) -> dict:
         """Answer one question over the collection's documents: answer, refused, citations, passages."""
         pairs = [(h[0], h[1]) for h in (history or []) if isinstance(h, (list, tuple)) and len(h) >= 2]
-        return answer_payload(svc.ask(question, collection=collection or None, history=pairs))
+        return svc.shown(svc.ask(question, collection=collection or None, history=pairs))
 
     def api_documents(collection: str = "") -> list:
         """The documents of a collection."""
@@ -340,9 +347,8 @@ def build_app(svc, llm: str | None = None) -> gr.Blocks:
                 with gr.Accordion("Tài liệu nguồn", open=True, elem_id="hd-source-acc"):
                     source = gr.HTML("", elem_id="hd-source-view", js_on_load=SOURCE_JS)
             with gr.Tab("Tài liệu", id="docs"):
-                files = gr.File(label="Tải tài liệu lên (txt, md, html, pdf, docx)", file_count="multiple",
-                                file_types=sorted(__import__("ingest.load", fromlist=["SUPPORTED"]).SUPPORTED),
-                                elem_id="hd-files")
+                files = gr.File(label="Tải tài liệu lên (txt, md, html, pdf, docx, ảnh png/jpg/tiff)",
+                                file_count="multiple", file_types=sorted(SUPPORTED), elem_id="hd-files")
                 up_btn = gr.Button("Thêm vào bộ tài liệu", variant="primary", elem_id="hd-upload")
                 up_status = gr.Markdown(elem_id="hd-upload-status")
                 docs = gr.Dataframe(headers=DOC_HEADERS, label="Tài liệu trong bộ", interactive=False,
@@ -357,10 +363,9 @@ def build_app(svc, llm: str | None = None) -> gr.Blocks:
                             "mặc định chung của máy chủ nằm trong tệp cài đặt `hoidap.toml`.", elem_id="hd-settings-note")
                 mode = gr.Radio(_radio("retriever"), value=s.retriever, label="Chế độ tìm kiếm", elem_id="hd-mode")
                 top_k = gr.Slider(1, 50, value=s.top_k, step=1, label="Số đoạn truy xuất (top_k)", elem_id="hd-topk")
-                llm_kind = gr.Radio(_radio("llm"), value=s.llm, label="Bộ sinh câu trả lời", elem_id="hd-llm")
                 style = gr.Radio(_radio("answer_style"), value=s.answer_style, label="Kiểu câu trả lời", elem_id="hd-style")
-                url = gr.Textbox(s.openai_base_url, label="URL máy chủ tương thích OpenAI", elem_id="hd-url")
-                model = gr.Textbox(s.openai_model, label="Tên mô hình (OpenAI)", elem_id="hd-model")
+                gr.Markdown(f"Bộ sinh câu trả lời: {LABELS.get(s.llm, s.llm)} (do người quản trị máy chủ chọn "
+                            "trong `hoidap.toml`).", elem_id="hd-llm")
                 save = gr.Button("Lưu cài đặt", variant="primary", elem_id="hd-save")
                 save_status = gr.Markdown(elem_id="hd-save-status")
 
@@ -396,7 +401,7 @@ def build_app(svc, llm: str | None = None) -> gr.Blocks:
         refresh_btn.click(refresh_docs, [coll_dd], doc_outs, **priv)
         coll_dd.change(lambda c: doc_rows(c), [coll_dd], [docs, doc_dd], **priv)
         app.load(refresh_docs, [coll_dd], doc_outs, **priv)
-        panel_io = [mode, top_k, llm_kind, style, url, model]
+        panel_io = [mode, top_k, style]
         save.click(save_settings, panel_io, [save_status, prefs, kept], **priv)
         app.load(load_settings, [kept], [prefs, *panel_io], **priv)
 
@@ -421,22 +426,48 @@ def launch(app: gr.Blocks, comp, *, host: str | None = None, port: int | None = 
 
 
 def mount(svc: Service, blocks: gr.Blocks, host: str, auth: str | None = None):
-    """One ASGI app: the HTTP API (rag.api) with the chat mounted at /, both behind the same policy.
-    `auth` (user:pass) overrides the settings' login."""
-    import hmac
-
+    """One ASGI app: the HTTP API (rag.api) with the chat mounted at /, both behind the same policy
+    (rag.guard). `auth` (user:pass) overrides the settings' login."""
     s = svc.settings
     auth = auth if auth is not None else s.auth
     login = check_serving(host, auth, s.api_keys)
     if login is None and s.api_keys and not is_loopback(host):
-        # keys only: the chat's login form takes any user name and an API key as the password
-        def login(_user: str, password: str) -> bool:
-            return any(hmac.compare_digest(password.encode(), k.encode()) for k in s.api_keys)
+        login = KeyLogins(s.home, s.api_keys)
     blocks.queue(default_concurrency_limit=2)
-    return gr.mount_gradio_app(create_app(svc, host=host, auth=auth), blocks, path="/", auth=login,
-                               auth_message="Đăng nhập để dùng Hỏi đáp tài liệu" if login else None,
-                               max_file_size=int(s.upload_max_mb * 1e6), show_error=True, css=CSS,
-                               footer_links=["api", "settings"], i18n=gr.I18n(en=VI_UI, vi=VI_UI))
+    app = gr.mount_gradio_app(create_app(svc), blocks, path="/", auth=login,
+                              auth_message="Đăng nhập để dùng Hỏi đáp tài liệu" if login else None,
+                              max_file_size=int(s.upload_max_mb * 1e6), show_error=True, css=CSS,
+                              footer_links=["api", "settings"], i18n=gr.I18n(en=VI_UI, vi=VI_UI))
+    return guarded(app, svc, host=host, auth=auth)
+
+
+class KeyLogins:
+    """The chat's login when only API keys are configured: any user name with a key as the password; a name
+    belongs to the key that first logged in with it (kept in the data directory), so another key holder
+    cannot open that name's conversations."""
+
+    def __init__(self, home, keys: list[str]):
+        self.path = Path(home) / "logins.json"
+        self.keys = keys
+        self._lock = threading.Lock()
+
+    def __call__(self, user: str, password: str) -> bool:
+        import hashlib
+        import hmac
+        import json
+
+        from rag.guard import key_accepted
+
+        if not user or not key_accepted(password, self.keys):
+            return False
+        tag = hashlib.sha256(password.encode()).hexdigest()
+        with self._lock:
+            owners = json.loads(self.path.read_text(encoding="utf-8")) if self.path.exists() else {}
+            if user not in owners:
+                owners[user] = tag
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.path.write_text(json.dumps(owners), encoding="utf-8")
+            return hmac.compare_digest(owners[user], tag)
 
 
 class Server:
@@ -479,6 +510,8 @@ def serve(comp, llm: str | None = None, *, host: str | None = None, port: int | 
     s = comp.settings
     host = host or s.host
     check_serving(host, auth if auth is not None else s.auth, s.api_keys)
+    # the chat's uploads land in the data directory, not in /tmp/gradio (read when the app is built)
+    os.environ["GRADIO_TEMP_DIR"] = str(Path(s.home).resolve() / "tmp" / "gradio")
     svc = Service(comp)
     server = Server(mount(svc, build_app(svc, llm=llm), host, auth), host, port if port is not None else s.port).start()
     if block:
