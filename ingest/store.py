@@ -395,6 +395,11 @@ class Collection:
                                    (self.name, str(Path(ref).resolve()))).fetchall()
         return [r[0] for r in rows]
 
+    def document_meta(self, doc_id: str) -> dict:
+        """The document's metadata: number, type, page_starts (PDF), ocr_pages."""
+        r = self.db.execute("SELECT meta FROM documents WHERE collection=? AND doc_id=?", (self.name, doc_id)).fetchone()
+        return json.loads(r[0] or "{}") if r else {}
+
     def document_text(self, doc_id: str) -> str | None:
         r = self.db.execute("SELECT text FROM documents WHERE collection=? AND doc_id=? AND status='ok'",
                             (self.name, doc_id)).fetchone()
