@@ -113,7 +113,12 @@ _LAW_NAME = re.compile(r"\b(Bộ luật|Luật|Hiến pháp|Pháp lệnh)\b")
 def _as_typed(text: str, pattern: re.Pattern) -> str:
     """The words of the question a folded pattern matched (folding keeps offsets)."""
     m = pattern.search(fold(text.lower()))
-    return text[m.start():m.end()] if m else pattern.pattern
+    if not m:
+        return pattern.pattern
+    end = m.end()
+    while end < len(text) and not text[end].isspace() and text[end] not in ",;?":
+        end += 1  # the whole number as typed: "Nghị định 26" -> "Nghị định 26/2020/NĐ-CP"
+    return text[m.start():end]
 
 
 def _title_pattern(title: str) -> re.Pattern:
@@ -261,7 +266,7 @@ class Answerer:
             # the defining sentence ("X là …") may sit in a glossary chunk below the top hits: look deeper
             deeper = self.retriever.retrieve(standalone, top_k=2 * self.retriever.top_k)
             ranked = ranked_sentences(standalone, deeper, None)
-            c = compose_definition(q, ranked)
+            c = compose_definition(q, ranked, lib=self.library)
             if c.passages:
                 return self._shown(c, question, standalone, related, sig, timings, show, t0)
             if not any(mentions(q.focus, r[1][3]) for r in ranked[:3]):

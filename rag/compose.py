@@ -298,7 +298,7 @@ def compose_article(q: Question, lib: Library, hits: list[Hit]) -> Composed:
 
 
 # -- definition -------------------------------------------------------------------------------------------
-_DEFINES = re.compile(r"^\s*(\([^)]*\)\s*)?,?\s*(là|được hiểu là|có nghĩa là|được gọi là|được định nghĩa là|nghĩa là"
+_DEFINES = re.compile(r"^\s*(\([^)]*\)\s*)?[,:]?\s*(là|được hiểu là|có nghĩa là|được gọi là|được định nghĩa là|nghĩa là"
                       r"|la|duoc hieu la|co nghia la|duoc goi la|duoc dinh nghia la|nghia la)\b", re.I)
 _NAMES = re.compile(r"(được gọi là|được biết đến với cái tên|gọi là|tên là|viết tắt (thành|là))\s*[\"“(]?\s*$", re.I)
 
@@ -396,14 +396,30 @@ def compose_superlative(q: Question, ranked, lib: Library, hits: list[Hit], dept
     return Composed("", [])
 
 
-def compose_definition(q: Question, ranked, depth: int = 20) -> Composed:
+def compose_definition(q: Question, ranked, depth: int = 20, lib: Library | None = None) -> Composed:
     """The best-ranked sentence that defines the term; none (the factoid path answers) when no top sentence
     does."""
-    for score, (_, a, b, text, h) in ranked[:depth]:
-        if defines(q.focus, text):
-            return Composed(quote(Passage(1, h, text, a, b, score)), [Passage(1, h, text, a, b, score)],
-                            basis="defines")
+    found = [(score, a, b, text, h) for score, (_, a, b, text, h) in ranked[:depth] if defines(q.focus, text)]
+    # "Bí mật nhà nước là gì": "1. Bí mật nhà nước là …", not "3. Lộ bí mật nhà nước là …" (a longer term)
+    found.sort(key=lambda x: not _opens_with(q.focus, x[3]))
+    if found and lib is not None and not _opens_with(q.focus, found[0][3]):
+        # the sentence found defines a longer term: the term's own definition is in the same list of terms
+        score, a, _, _, h = found[0]
+        units = lib.units(h.doc_id)
+        i = unit_at(units, a)
+        own = [u for u in units if i is not None and u.article == units[i].article and u.kind != "heading"
+               and _opens_with(q.focus, u.text) and defines(q.focus, u.text)]
+        found[:0] = [(score, u.start, u.end, u.text, h) for u in own[:1]]
+    for score, a, b, text, h in found[:1]:
+        return Composed(quote(Passage(1, h, text, a, b, score)), [Passage(1, h, text, a, b, score)],
+                        basis="defines")
     return Composed("", [])
+
+
+def _opens_with(term: str, sentence: str) -> bool:
+    """The sentence begins with the term (after its clause or point number)."""
+    f, t = fold(normalize_text(sentence).lower()), fold(normalize_text(term).lower()).strip(" ?.")
+    return bool(t) and re.sub(r"^\W*(\d+[.)]|[a-z][)])?\W*", "", f).startswith(t)
 
 
 # -- yes/no ------------------------------------------------------------------------------------------------
@@ -513,6 +529,7 @@ def compose_yesno(q: Question, hits: list[Hit], lib: Library, embedder=None, dep
         i = unit_at(lib.units(h.doc_id), a)
         return lib.context(h.doc_id, i) if i is not None else ""
 
+    ranked = [r for r in ranked if not bare_heading(r[1][3])] or ranked
     score, (_, a, b, text, h) = max(ranked, key=lambda r: weighted_coverage(
         claim, r[1][3] + " " + context(r[1][4], r[1][1]), pool))
     a, text = in_context(h, a, b, text, 0)
@@ -648,6 +665,19 @@ def _under(units: list[Unit], head: re.Pattern) -> list[Unit]:
     return [u for u in units if u.article in heads and u.kind != "heading"]
 
 
+def _content(units: list[Unit]) -> list[Unit]:
+    """Units that say something: not headings, but "Điều 2. Quyết định này có hiệu lực …" (a sentence on an
+    article's heading line) is content."""
+    return [u for u in units if u.kind != "heading" or not bare_heading(u.text)]
+
+
+def _statement(pattern: re.Pattern, units: list[Unit]) -> list[Unit]:
+    """The units stating it, those that open with it first ("Luật này có hiệu lực …" before "… trước ngày Quy
+    định này có hiệu lực, …")."""
+    found = [u for u in units if pattern.search(u.text)]
+    return sorted(found, key=lambda u: pattern.search(u.text).start() > 16)
+
+
 def compose_document_fact(asks: str, doc_id: str, lib: Library, hits: list[Hit]) -> Composed:
     """"… quy định về gì?" from the document's scope article (Phạm vi điều chỉnh: "Thông tư này quy định về …"),
     else its own statement of what it regulates, else its first article's content; "… có hiệu lực từ khi nào?"
@@ -655,8 +685,7 @@ def compose_document_fact(asks: str, doc_id: str, lib: Library, hits: list[Hit])
     heading is never the answer: the content under it is."""
     units = lib.units(doc_id)
     if asks == "effect":
-        pick = ([u for u in _under(units, _EFFECT_HEAD) if _EFFECT.search(u.text)]
-                or [u for u in units if u.kind != "heading" and _EFFECT.search(u.text)])[:1]
+        pick = (_statement(_EFFECT, _under(units, _EFFECT_HEAD)) or _statement(_EFFECT, _content(units)))[:1]
     else:
         scope = _under(units, _SCOPE_HEAD)
         pick = ([u for u in scope if _SCOPE.search(u.text)] or scope[:1]

@@ -243,7 +243,7 @@ _ASK_WORDS = {
                r"|la gi|the nao|ra sao|\?",
     "list": r"(bao gom |gom )?nhung gi|(bao gom|gom) (nhung )?(gi|ai)|la gi|nhu the nao|the nao|ra sao|liet ke|ke ten"
             r"|\bnao\b|\bgi\b|\?",
-    "definition": r"(co )?(nghia )?la gi|duoc hieu (la|nhu the nao|the nao)|duoc dinh nghia (la gi|the nao)|dinh nghia"
+    "definition": r"(co )?(nghia )?la gi|duoc hieu (la gi|la|nhu the nao|the nao)|duoc dinh nghia (la gi|the nao)|dinh nghia"
                   r"|khai niem|the nao la|\?",
 }
 _ASK_WORDS["procedure"] = _ASK_WORDS["list"] + r"|lam (the nao|sao) de|phai lam gi|can lam gi|tien hanh|dien ra"
@@ -277,7 +277,7 @@ _TITLE_KIND = "|".join(k.replace(" ", r"\s+") for k in _TITLE_KINDS)
 # words that end a document's name in a question: what is asked about it, not its name
 _TITLE_END = {"co", "quy", "duoc", "la", "hieu", "noi", "dieu", "khoan", "nam", "so", "thi", "thuoc", "cua", "theo",
               "ban", "cho", "tai", "trong", "nay", "nao", "gi", "ai", "khi", "phai", "voi", "va", "o",
-              "can", "thay", "sua", "doi", "het", "con", "dang", "da", "tu", "den", "ngay", "do", "ky"}
+              "can", "thay", "sua", "doi", "het", "con", "dang", "da", "tu", "den", "ngay", "do", "ky", "khong"}
 
 
 def document_titles(text: str) -> list[str]:
