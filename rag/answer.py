@@ -16,7 +16,7 @@ from rag.compose import (UNCLEAR, Composed, bullet, compose_article, compose_com
                           compose_list, compose_summary, compose_superlative, compose_yesno, extractive, in_article,
                           mentions, quote, superlative)
 from rag.generate import GeneratorError
-from rag.question import Question, asks_of_document, document_titles, qualifiers, understand
+from rag.question import Question, asks_of_document, date_qualifiers, document_titles, qualifiers, understand
 from rag.rank import Passage, ranked_sentences, select_passages
 from rag.retrieve import Hit, Retriever
 from rag.units import Library
@@ -177,7 +177,7 @@ class Answerer:
         it (rag.question.qualifiers; a named document the collection only mentions must be in the answer's
         sentence)."""
         lib = self.library
-        quals = [(w, re.compile(rf"\b{re.escape(w)}\b")) for w in qualifiers(text)]
+        quals = [(w, re.compile(rf"\b{re.escape(w)}\b")) for w in qualifiers(text)] + date_qualifiers(text)
         docs, missing = lib.named(q.documents), []
         for r in q.documents:
             if lib.named([r]):

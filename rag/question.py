@@ -341,3 +341,18 @@ def qualifiers(text: str) -> list[str]:
     out += [" ".join(m.group(1).split()) for m in _PLACE.finditer(folded)]
     out += [m.group(1) for m in _LEVEL.finditer(folded)]
     return list(dict.fromkeys(out))
+
+
+_DATE = re.compile(r"\b(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*((?:19|20)\d\d)\b"
+                   r"|\bngay\s+(\d{1,2})\s+thang\s+(\d{1,2})\s+nam\s+((?:19|20)\d\d)\b")
+
+
+def date_qualifiers(text: str) -> list[tuple[str, re.Pattern]]:
+    """Whole dates a question names ("ngày 02/02/2025"), each with the pattern of its written forms (folded):
+    "02/02/2025", "2/2/2025", "ngày 02 tháng 02 năm 2025"."""
+    out = []
+    for m in _DATE.finditer(fold(normalize_text(text).lower())):
+        d, mo, y = (int(m.group(1) or m.group(4)), int(m.group(2) or m.group(5)), m.group(3) or m.group(6))
+        pat = re.compile(rf"\b0?{d}\s*[/.-]\s*0?{mo}\s*[/.-]\s*{y}\b|\bngay\s+0?{d}\s+thang\s+0?{mo}\s+nam\s+{y}\b")
+        out.append((f"{d:02d}/{mo:02d}/{y}", pat))
+    return out
