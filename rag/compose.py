@@ -678,13 +678,34 @@ def _statement(pattern: re.Pattern, units: list[Unit]) -> list[Unit]:
     return sorted(found, key=lambda u: pattern.search(u.text).start() > 16)
 
 
+# a signature block: the signer's position in capitals ("TM. CHÍNH PHỦ / THỦ TƯỚNG", "KT. BỘ TRƯỞNG / THỨ
+# TRƯỞNG"), then the signer's name in title case, alone on its line
+_POSITION = re.compile(r"(CHỦ TỊCH|THỦ TƯỚNG|BỘ TRƯỞNG|THỨ TRƯỞNG|CỤC TRƯỞNG|TỔNG CỤC TRƯỞNG|CHỦ NHIỆM|CHÁNH VĂN PHÒNG"
+                       r"|GIÁM ĐỐC|CHÁNH ÁN|VIỆN TRƯỞNG|TRƯỞNG BAN|TỔNG BÍ THƯ|KT\.|TM\.|TL\.|Q\.)")
+_NAME = re.compile(r"^(?:[A-ZĐÀ-Ỹ][a-zà-ỹđ]+\s+){1,4}[A-ZĐÀ-Ỹ][a-zà-ỹđ]+$")
+
+
+def _signer(units: list[Unit]) -> list[Unit]:
+    """The name under the first signature block after the articles begin."""
+    begun = False
+    for i, u in enumerate(units):
+        begun = begun or u.article is not None
+        if begun and _POSITION.search(u.text) and u.text.upper() == u.text:
+            names = [x for x in units[i + 1:i + 8] if _NAME.match(x.text.strip())]
+            if names:
+                return names[:1]
+    return []
+
+
 def compose_document_fact(asks: str, doc_id: str, lib: Library, hits: list[Hit]) -> Composed:
     """"… quy định về gì?" from the document's scope article (Phạm vi điều chỉnh: "Thông tư này quy định về …"),
     else its own statement of what it regulates, else its first article's content; "… có hiệu lực từ khi nào?"
     from its effective-date clause ("… này có hiệu lực …"), the one under an article about effect first.  A
     heading is never the answer: the content under it is."""
     units = lib.units(doc_id)
-    if asks == "effect":
+    if asks == "signer":
+        pick = _signer(units)
+    elif asks == "effect":
         pick = (_statement(_EFFECT, _under(units, _EFFECT_HEAD)) or _statement(_EFFECT, _content(units)))[:1]
     else:
         scope = _under(units, _SCOPE_HEAD)

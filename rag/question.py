@@ -303,13 +303,18 @@ _ASKS_EFFECT = re.compile(r"\bhieu luc\b(?!.*\b(doi voi|voi)\b).*\b(nao|khi nao|
                           r"|\b(khi nao|bao gio|ngay nao)\b.*\bhieu luc\b")
 
 
+_ASKS_SIGNER = re.compile(r"\b(ai (da )?ky|nguoi ky|ky boi ai|do ai ky|ai la nguoi ky)\b")
+
+
 def asks_of_document(text: str) -> str:
     """"scope" for "… quy định về gì?" (answered from its Phạm vi điều chỉnh), "effect" for "… có hiệu lực từ khi
-    nào?" (from its effective-date clause), else "".  An article named ("Điều 3 … quy định gì") is an article
+    nào?" (from its effective-date clause), "signer" for "Ai ký …?" (from its signature block), else "".  An article named ("Điều 3 … quy định gì") is an article
     question, not a scope one."""
     folded = fold(normalize_text(text).lower())
     if article_refs(folded):
         return ""
+    if _ASKS_SIGNER.search(folded):
+        return "signer"
     if _ASKS_EFFECT.search(folded):
         return "effect"
     return "scope" if _ASKS_SCOPE.search(folded) else ""
