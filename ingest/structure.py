@@ -64,9 +64,9 @@ class LegalPath:
             self._push(level, f"{kind} {number}".strip())
             self._bare = kind != "Điều" and len(s) <= len(f"{kind} {number}") + 2
             return self.label, True
-        if _CLOSING.match(s):  # the signature block is not the last article's items
-            self.stack, self._bare = [], False
-            return "", False
+        if _CLOSING.match(s):  # the signature block is not the last article's items (a form in an annex
+            self.stack, self._bare = [x for x in self.stack if x[1].startswith("Phụ lục")], False  # stays there)
+            return self.label, False
         # "QUY ĐỊNH CHUNG" under a bare "Chương I" is that chapter's title
         title_of_bare = self._bare and 3 <= len(s) <= 160 and s == s.upper() and any(c.isalpha() for c in s)
         self._bare = False
