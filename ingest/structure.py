@@ -27,9 +27,11 @@ _HEADINGS = [
     (2, "Phụ lục", re.compile(rf"^phụ\s+lục(?:\s+(số\s+\d+|{_ROMAN}|\d+|[A-Z]))?(?:\s*[.:\-–]|\s*$|\s+[A-ZĐÀ-Ỹ])", _I)),
 ]
 # where the articles end: the recipients, the signing authority, the adoption statement of a law
-_CLOSING = re.compile(r"^(?:nơi nhận\s*:|(?:tm|kt|tl|tuq|q)\s*\.\s*[A-ZĐÀ-Ỹ]{2,}"
+_CLOSING = re.compile(r"^(?:nơi nhận\s*:|xác thực văn bản hợp nhất\b|(?:tm|kt|tl|tuq|q)\s*\.\s*[A-ZĐÀ-Ỹ]{2,}"
                       r"|(?:bộ luật|luật|pháp lệnh|nghị quyết) này (?:đã )?được .{0,200}\bthông qua\b)", _I)
-_KHOAN = re.compile(r"^(\d{1,3})\.\s+\S")
+_NOTE_MARK = re.compile(r"(?<=\S)\[(\d{1,3})\]")  # a footnote marker after a word: "Đất đai[2]"
+_NOTE_TEXT = re.compile(r"^\[(\d{1,3})\]\s*\S")  # a footnote's text, at the foot or the end of the document
+_KHOAN = re.compile(r"^(\d{1,3})\.(?:\[\d{1,3}\])?\s+\S")  # "1. …", "10.[48] …" (amended, with its note)
 _DIEM = re.compile(r"^([a-zđ])\)\s+\S")
 
 
@@ -54,10 +56,22 @@ class LegalPath:
 
     stack: list[tuple[int, str]] = field(default_factory=list)  # (level, "Điều 14")
     _bare: bool = False  # the last line was a bare "Chương II" (its title follows on the next line)
+    cited: set[str] = field(default_factory=set)  # footnote markers seen in the text ("đai[2]")
+    in_notes: bool = False  # past the first footnote text: quoted "Điều 16." lines there are no articles
+    note: bool = False  # this line starts a footnote text ("[2] Khoản này được sửa đổi …")
 
     def feed(self, line: str) -> tuple[str, bool]:
-        """The label of this line and whether the line is a heading (starts a Phần/Chương/Mục/Điều/Phụ lục)."""
+        """The label of this line and whether the line is a heading (starts a Phần/Chương/Mục/Điều/Phụ lục,
+        or a footnote text)."""
         s = line.strip()
+        note = _NOTE_TEXT.match(s)
+        self.note = bool(note) and (self.in_notes or note.group(1) in self.cited)
+        if self.note:
+            self.in_notes, self.stack = True, [(1, f"Chú thích {note.group(1)}")]
+            return self.label, True
+        if self.in_notes:
+            return self.label, False
+        self.cited.update(_NOTE_MARK.findall(s))
         h = heading_of(s)
         if h is not None:
             level, kind, number = h
