@@ -382,8 +382,18 @@ class Collection:
         for r in rows:
             meta = json.loads(r[7] or "{}")
             out.append({**dict(zip(keys, r)), "number": meta.get("number", ""), "doc_type": meta.get("doc_type", ""),
-                        "pages": len(meta.get("page_starts", [])) or None, "ocr_pages": meta.get("ocr_pages", [])})
+                        "pages": len(meta.get("page_starts", [])) or None, "ocr_pages": meta.get("ocr_pages", []),
+                        "number_confidence": meta.get("number_confidence"),
+                        "title_confidence": meta.get("title_confidence")})
         return out
+
+    def document_chunks(self, doc_id: str) -> list[dict]:
+        """A document's chunks in order, with where each sits: page, legal label, heading, offsets."""
+        rows = self.db.execute(
+            'SELECT idx, page, label, heading, start, "end", ocr, text FROM chunks WHERE collection=? AND doc_id=? '
+            "ORDER BY idx", (self.name, doc_id)).fetchall()
+        keys = ("idx", "page", "label", "heading", "start", "end", "ocr", "text")
+        return [{**dict(zip(keys, r)), "ocr": bool(r[6])} for r in rows]
 
     def find_documents(self, ref: str) -> list[str]:
         """Doc ids matching an id, a source path, or a file name."""
