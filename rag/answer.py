@@ -110,6 +110,10 @@ class Named:
 _LAW_NAME = re.compile(r"\b(Bộ luật|Luật|Hiến pháp|Pháp lệnh)\b")
 
 
+# "có hiệu lực (thi hành) từ/kể từ/sau …", "có hiệu lực đối với Việt Nam: từ ngày …"; not "hết hiệu lực kể từ"
+_TAKES_EFFECT = re.compile(r"(?<!het )\bhieu luc\b[^.;]{0,60}?\b(tu|ke tu|sau)\b")
+
+
 def _as_typed(text: str, pattern: re.Pattern) -> str:
     """The words of the question a folded pattern matched (folding keeps offsets)."""
     m = pattern.search(fold(text.lower()))
@@ -195,13 +199,21 @@ class Answerer:
 
     def _qualified(self, a: Answer, named: Named) -> Answer:
         """A figure answers only when each of the question's qualifiers (year, place, level, a document the
-        collection only mentions) holds in a cited sentence, its heading or its document's own header; else the
-        answer is about something else, and is refused."""
-        if a.refused or not named.qualifiers or a.question_type in ("summary", "article"):
+        collection only mentions) holds in a cited sentence's paragraph, its heading or its document's own header;
+        else the answer is about something else, and is refused."""
+        if a.refused or a.question_type in ("summary", "article"):
             return a
         lib = self.library
-        seen = [" ".join([fold(c.text.lower()), fold((c.label or c.heading or "").lower()), lib.identity(c.doc_id)])
-                for c in a.citations]
+        if named.asks == "effect" and not named.docs and not any(
+                _TAKES_EFFECT.search(fold(lib.paragraph(c.doc_id, c.start, c.end).lower())) for c in a.citations):
+            # "Thông tư 15/2024 có hiệu lực từ ngày nào", answered from "Bãi bỏ Thông tư số 15/2024 …": a document
+            # the collection only mentions has its effective date only where a sentence states one
+            return replace(a, answer=REFUSAL, refused=True, citations=[], mode="refused", more=[], verdict="",
+                           notice="No passage states when it takes effect.")
+        if not named.qualifiers:
+            return a
+        seen = [" ".join([fold(lib.paragraph(c.doc_id, c.start, c.end).lower()),
+                          fold((c.label or c.heading or "").lower()), lib.identity(c.doc_id)]) for c in a.citations]
         unmet = [label for label, pat in named.qualifiers if not any(pat.search(s) for s in seen)]
         if not unmet:
             return a

@@ -232,6 +232,13 @@ class Library:
                     break
         return list(dict.fromkeys(out))
 
+    def paragraph(self, doc_id: str, start: int, end: int) -> str:
+        """The line (paragraph) of the document a span lies on."""
+        text = self.text(doc_id)
+        a = text.rfind("\n", 0, start) + 1
+        b = text.find("\n", end)
+        return text[a:b if b >= 0 else len(text)]
+
     def mentions(self, pattern: re.Pattern) -> bool:
         """Does any document's text (folded) hold the pattern: a document the collection cites or quotes."""
         for d in self.all_ids():
