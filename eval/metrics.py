@@ -187,13 +187,13 @@ def answer_precision(cited_texts: Sequence[str], golds: Sequence[str]) -> float 
 
 
 def verdict_of(answer: str, refused: bool) -> str:
-    """"Có. …" -> "có", "Không. …" -> "không", "Tài liệu không nói rõ." or a refusal -> "không rõ"."""
+    """"Có. …" or "Có, nếu …" -> "có", "Không. …" -> "không", "Tài liệu không nói rõ." or a refusal -> "không rõ"."""
     a = normalize_answer(answer)
     if refused or a.startswith("tài liệu không nói rõ"):
         return "không rõ"
     if a.startswith("không."):
         return "không"
-    return "có" if a.startswith("có.") else ""
+    return "có" if a.startswith(("có.", "có,")) else ""  # "Có, nếu …": a conditional yes
 
 
 def key_sentences(answer: str, golds: Sequence[str]) -> int:

@@ -32,13 +32,15 @@ def retrieval_table(m: dict) -> str:
     return "\n".join(lines)
 
 
-def type_table(m: dict) -> str:
-    """Per question type: the answer metrics of sets that say each question's type."""
+def type_table(m: dict, key: str = "by_type") -> str:
+    """Per question type (or per document format, key "by_format"): the answer metrics of sets that say each
+    question's type (format)."""
     from eval.run import TYPED_KEYS
 
-    bt = m.get("by_type") or {}
+    bt = m.get(key) or {}
     cols = [k for k in TYPED_KEYS if any(v.get(k) is not None for v in bt.values())]
-    lines = ["| type | n | " + " | ".join(cols) + " |", "|---|---|" + "---|" * len(cols)]
+    label = "format" if key == "by_format" else "type"
+    lines = [f"| {label} | n | " + " | ".join(cols) + " |", "|---|---|" + "---|" * len(cols)]
     for t, v in bt.items():
         lines.append(f"| {t} | {v['n']} | " + " | ".join(
             _fmt(v.get(c), False) if c in ("key_sentences", "latency_p50") else _fmt(v.get(c)) for c in cols) + " |")
@@ -53,6 +55,8 @@ def human_summary(m: dict) -> str:
             f"{k} {_fmt(m.get(k), not k.endswith('_p50'))}" for k in ANSWER_KEYS))
     if m.get("by_type"):
         out += ["answers per question type (%; key_sentences and latency_p50 (s) as numbers):", type_table(m)]
+    if m.get("by_format"):
+        out += ["answers per document format:", type_table(m, "by_format")]
     return "\n".join(out)
 
 
@@ -77,6 +81,8 @@ def write_run(out: Path, metrics: dict, rows: list[dict]) -> list[Path]:
         md.append("")
     if metrics.get("by_type"):
         md += ["## Answers per question type", "", type_table(metrics), ""]
+    if metrics.get("by_format"):
+        md += ["## Answers per document format", "", type_table(metrics, "by_format"), ""]
     md += [f"![{p.stem}]({p.name})" for p in plots]
     fails = [r for r in rows if r.get("pass") is False][:20]
     if fails:

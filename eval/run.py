@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 from eval import metrics as M
-from eval.sets import EvalSet, Item
+from eval.sets import QUESTION_TYPES, EvalSet, Item
 from rag.service import answer_payload
 
 DEPTH = 50  # chunks retrieved per question before mapping to documents
@@ -321,6 +321,8 @@ def answer_items(comp, collection: str, mode: str, llm: str | None, items: list[
             refused_unans.append(1.0 if a.refused else 0.0)
             row["pass"] = bool(a.refused)
         typed.append(_typed_scores(it, a, sc, row))
+        if it.answerable and it.answers:
+            typed[-1]["right"] = sc["right"] = float(bool(row["pass"]))
         p = answer_payload(a)
         row.update({"answer": p["answer"], "refused": p["refused"], "mode": p["mode"], "question_type": p["question_type"],
                     "verdict": p["verdict"], "type": it.qtype, "citations": p["citations"],
@@ -334,10 +336,11 @@ def answer_items(comp, collection: str, mode: str, llm: str | None, items: list[
             "refusal_rate": M.mean(refused_unans), "answered_rate": M.mean(answered_ans),
             "n_answerable": len(answered_ans), "n_unanswerable": len(refused_unans),
             "ttft_p50": M.percentile(ttft, 50), "latency_p50": M.percentile(lat, 50),
-            "latency_p95": M.percentile(lat, 95), **({"by_type": by_type(typed)} if typed else {})}
+            "latency_p95": M.percentile(lat, 95), **({"by_type": by_type(typed)} if typed else {}),
+            **({"by_format": by_type(typed, "format")} if any(x.get("format") for x in typed) else {})}
 
 
-TYPED_KEYS = ("type_accuracy", "has_answer", "answer_recall", "answer_precision", "token_f1", "verdict_accuracy", "key_sentences",
+TYPED_KEYS = ("right", "type_accuracy", "has_answer", "answer_recall", "answer_precision", "token_f1", "verdict_accuracy", "key_sentences",
               "summary_3of5", "refusal_rate", "answered_rate", "latency_p50")
 
 
@@ -346,8 +349,8 @@ def _typed_scores(it: Item, a, sc: dict, row: dict) -> dict:
     the gold units, the key sentences of a summary), else the recognised type; the verdict where the set gives
     one, or where a yes/no question's gold answer is just "có" or "không" (ALQAC); also written into the row's
     scores."""
-    out = {"type": it.qtype or a.question_type, "latency": row.get("latency_s"),
-           "type_accuracy": float(a.question_type == it.qtype) if it.qtype else None,
+    out = {"type": it.qtype or a.question_type, "format": it.doc_format, "latency": row.get("latency_s"),
+           "type_accuracy": float(a.question_type == it.qtype) if it.qtype in QUESTION_TYPES else None,
            "has_answer": sc.get("has_answer")}
     verdict = it.verdict
     if not verdict and a.question_type == "yesno" and len(it.answers) == 1:
@@ -366,19 +369,22 @@ def _typed_scores(it: Item, a, sc: dict, row: dict) -> dict:
             out["summary_3of5"] = float(out["key_sentences"] >= min(3, len(it.answers)))
     if verdict:
         out["verdict_accuracy"] = float(M.verdict_of(a.answer, a.refused) == verdict)
-    sc.update({k: v for k, v in out.items() if k not in ("type", "latency") and v is not None})
-    if it.qtype and it.qtype != "factoid" and it.answerable and it.answers:
+    sc.update({k: v for k, v in out.items() if k not in ("type", "format", "latency") and v is not None})
+    if it.qtype == "summary" and it.answerable and it.answers:
+        row["pass"] = bool(out["summary_3of5"])
+    elif it.qtype and it.qtype != "factoid" and it.answerable and it.answers:
         row["pass"] = (out.get("answer_recall") or 0) >= 0.8 and out.get("verdict_accuracy", 1.0) == 1.0
     elif verdict:
         row["pass"] = out["verdict_accuracy"] == 1.0
     return out
 
 
-def by_type(typed: list[dict]) -> dict:
-    """TYPED_KEYS averaged per question type (and over all typed questions, under "all")."""
+def by_type(typed: list[dict], key: str = "type") -> dict:
+    """TYPED_KEYS averaged per question type, or per another label of the questions (`key`: "format"), and over
+    all of them, under "all"."""
     out = {}
-    for t in sorted({x["type"] for x in typed}) + ["all"]:
-        xs = [x for x in typed if t in ("all", x["type"])]
+    for t in sorted({x[key] for x in typed if x.get(key)}) + ["all"]:
+        xs = [x for x in typed if t in ("all", x.get(key))]
         m = {"n": len(xs)}
         for k in TYPED_KEYS:
             m[k] = M.percentile([x.get("latency") for x in xs], 50) if k == "latency_p50" else M.mean(x.get(k) for x in xs)

@@ -15,9 +15,11 @@ JSONL schema (one object per line, blank lines and lines starting with `#` ignor
      "context": "…",                        # optional: the passage the question was written from
                                             #   (used as its gold document with --index-contexts)
      "answerable": false,                   # optional: the documents do not answer it (refusal expected)
-     "type": "list",                        # optional question type (rag.question.TYPES): scores per type;
-                                            #   "answers" are then the units (sentences, clauses, items, key
-                                            #   sentences) a full answer quotes
+     "type": "list",                        # optional question type (rag.question.TYPES, or "date" / "scope":
+                                            #   when a document takes effect, what it regulates): scores per
+                                            #   type; "answers" are then the units (sentences, clauses, items,
+                                            #   key sentences) a full answer quotes
+     "format": "scan-pdf",                  # optional label of the gold document's format: scores per format
      "verdict": "có" | "không" | "không rõ",  # optional, yes/no questions: the expected verdict
      "id": "…"}                             # optional question id (default: the line number)
 """
@@ -34,6 +36,8 @@ from ingest.normalize import normalize_text
 
 FORMATS = ("squad", "vire", "jsonl")
 QUESTION_TYPES = ("factoid", "yesno", "list", "procedure", "article", "definition", "summary", "comparison")
+# set-only types: questions the answerer reads as one of its own types (so no type accuracy), scored apart
+SET_TYPES = QUESTION_TYPES + ("date", "scope")
 VERDICTS = ("có", "không", "không rõ")
 
 
@@ -51,6 +55,7 @@ class Item:
     line: int | None = None
     qtype: str | None = None  # JSONL "type": the question's type (rag.question.TYPES)
     verdict: str | None = None  # JSONL "verdict" of a yes/no question: có | không | không rõ
+    doc_format: str | None = None  # JSONL "format": the gold document's format label (scores per format)
 
 
 @dataclass
@@ -263,8 +268,11 @@ def read_jsonl(path: Path) -> EvalSet:
             if not isinstance(answerable, bool):
                 raise ValueError("'answerable' must be true or false")
             qtype, verdict = o.get("type"), o.get("verdict")
-            if qtype is not None and qtype not in QUESTION_TYPES:
-                raise ValueError(f"'type' must be one of {', '.join(QUESTION_TYPES)}")
+            if qtype is not None and qtype not in SET_TYPES:
+                raise ValueError(f"'type' must be one of {', '.join(SET_TYPES)}")
+            doc_format = o.get("format")
+            if doc_format is not None and not isinstance(doc_format, str):
+                raise ValueError("'format' must be a string")
             if verdict is not None and verdict not in VERDICTS:
                 raise ValueError(f"'verdict' must be one of {', '.join(VERDICTS)}")
         except ValueError as e:
@@ -279,5 +287,6 @@ def read_jsonl(path: Path) -> EvalSet:
             f = ctx.find(answers[0])
             start = f if f >= 0 else None
         es.items.append(Item(str(o.get("id") or f"line-{n}"), q.strip(), answers, key if answerable else None,
-                             start, docs, passages, answerable, line=n, qtype=qtype, verdict=verdict))
+                             start, docs, passages, answerable, line=n, qtype=qtype, verdict=verdict,
+                             doc_format=doc_format))
     return es

@@ -118,18 +118,20 @@ def chunk_document(
     for lstart, lend in logical_lines(text):
         line = text[lstart:lend]
         label, legal_heading = legal.feed(line)
-        level = _heading_level(line, legal_heading, stack)
+        level = 1 if legal.note else _heading_level(line, legal_heading, stack)
         if level is not None:
             name = line.strip().lstrip("#").strip()[:80]
-            if legal_heading and stack and stack[-1][0] == level and heading_of(line) is None:
+            if legal_heading and not legal.note and stack and stack[-1][0] == level and heading_of(line) is None:
                 stack[-1] = (level, f"{stack[-1][1]}. {name}")  # "Chương I. QUY ĐỊNH CHUNG"
             else:
                 stack = [s for s in stack if s[0] < level] + [(level, name)]
         path = " > ".join(s[1] for s in stack)
         first = level is not None
+        # a footnote's text is content, not a heading, but starts a chunk of its own ("\x01")
+        mark = "\x01" if legal.note else "\x00"
         for a, b in split_sentences(text, lstart, lend):
             for sa, sb in _split_long(text, a, b, count_tokens, max_tokens):
-                units.append((sa, sb, count_tokens(text[sa:sb]), "\x00" + path if first else path))
+                units.append((sa, sb, count_tokens(text[sa:sb]), mark + path if first else path))
                 labels[sa] = label
                 first = False
     chunks: list[Chunk] = []
@@ -141,7 +143,7 @@ def chunk_document(
             return
         a, b = cur[0][0], cur[-1][1]
         oa, ob = doc.span(a, b)
-        heading = cur[-1][3].lstrip("\x00")
+        heading = cur[-1][3].lstrip("\x00\x01")
         page = None
         if page_starts:
             page = bisect.bisect_right(page_starts, oa)
@@ -164,7 +166,7 @@ def chunk_document(
         if cur and page_starts and page_of(u) != page_of(cur[0]):
             flush(keep_overlap=False)  # a chunk never spans two pages: its page number is exact
             cur = []
-        if is_heading and any(not x[3].startswith("\x00") for x in cur):
+        if (is_heading or u[3].startswith("\x01")) and any(not x[3].startswith("\x00") for x in cur):
             flush(keep_overlap=False)
         elif cur and total + u[2] > max_tokens and not all(x[3].startswith("\x00") for x in cur):
             # (a chunk of headings only is never emitted: headings stay with the text they head)

@@ -27,7 +27,7 @@ class Line:
 
 
 _PAGE_NUMBER = re.compile(r"^(?:trang\s*|page\s*)?[-–—(\[]?\s*\d{1,4}\s*[-–—)\]]?(?:\s*/\s*\d{1,4})?$", re.I)
-_ITEM = re.compile(r"^(?:\d{1,3}[.)]\s|[a-zđ]\)\s|[-–•●▪+*]\s|[IVXLC]+\.\s)")
+_ITEM = re.compile(r"^(?:\d{1,3}[.)](?:\[\d{1,3}\])?\s|[a-zđ]\)\s|[-–•●▪+*]\s|[IVXLC]+\.\s|\[\d{1,3}\]\s)")
 _END = re.compile(r"[.!?…:;]['\"”’)\]]*$")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import fnmatch
 import os
+import re
 import stat
 import unicodedata
 from dataclasses import dataclass, field
@@ -163,11 +164,19 @@ def read_doc(path: Path, data: bytes, progress=None) -> LoadedDoc:
 
 
 def _title(text: str, path: Path) -> str:
-    for line in text.splitlines():
+    """The first line that reads as words (not OCR debris, not the national motto), else the file name."""
+    from ingest.structure import readable
+
+    for line in text.splitlines()[:40]:
         line = line.strip().lstrip("#").strip()
-        if line:
-            return line[:120] if len(line) < 120 else path.stem
+        if not line or len(line) >= 120 or _MOTTO.match(line):
+            continue
+        if readable(line) >= 0.8 or line.isascii() and len(line.split()) >= 2:
+            return line
     return path.stem
+
+
+_MOTTO = re.compile(r"^(?:cộng hòa xã hội chủ nghĩa việt nam|độc lập\W+tự do\W+hạnh phúc)", re.I)
 
 
 def _decode_html(data: bytes) -> tuple[str, str]:
@@ -184,22 +193,12 @@ def _decode_html(data: bytes) -> tuple[str, str]:
 
 
 def _html(markup: str) -> str:
-    """Main text of a page (trafilatura), its tables as one line per row."""
-    import trafilatura
-    from lxml import html as lh
+    from ingest.webpage import PageError, page_text
 
     try:
-        tree = lh.fromstring(markup)
-    except Exception:
-        raise LoadError("HTML could not be parsed") from None
-    _tables_as_rows(tree)
-    text = trafilatura.extract(lh.tostring(tree, encoding="unicode"), include_comments=False, include_tables=False,
-                               favor_recall=True)
-    if text is None:
-        for bad in tree.xpath("//script|//style|//nav|//noscript"):
-            bad.drop_tree()
-        text = "\n".join(t.strip() for t in tree.itertext() if t.strip())
-    return text
+        return page_text(markup)
+    except PageError as e:
+        raise LoadError(str(e)) from None
 
 
 def _legacy_font(markup: str) -> str | None:
@@ -207,52 +206,6 @@ def _legacy_font(markup: str) -> str | None:
 
     m = re.search(r"(?:face\s*=\s*[\"']?|font-family\s*:\s*[\"']?)\s*(\.vn\w+|vni[-\w]*)", markup, re.I)
     return m.group(1) if m else None
-
-
-def _tables_as_rows(tree) -> None:
-    """Each <table> replaced by one paragraph per row ("header: value; ..."), spans expanded."""
-    from lxml import etree
-
-    for table in tree.xpath("//table[not(ancestor::table)]"):
-        grid = _html_grid(table)
-        div = etree.Element("div")
-        for line in table_lines(grid):
-            p = etree.SubElement(div, "p")
-            p.text = line
-        div.tail = table.tail
-        table.getparent().replace(table, div)
-
-
-def _html_grid(table) -> list[list[str | None]]:
-    rows = table.xpath("./tr|./thead/tr|./tbody/tr|./tfoot/tr")
-    grid: list[list[str | None]] = []
-    pending: dict[tuple[int, int], str] = {}  # (row, col) filled by a rowspan from above
-    for r, tr in enumerate(rows):
-        row: list[str | None] = []
-        col = 0
-        for cell in tr.xpath("./td|./th"):
-            while (r, col) in pending:
-                row.append(pending.pop((r, col)))
-                col += 1
-            text = "\n".join(t.strip() for t in cell.itertext() if t.strip())
-            span = _int(cell.get("colspan")), _int(cell.get("rowspan"))
-            for c in range(span[0]):
-                row.append(text)
-                for k in range(1, span[1]):
-                    pending[(r + k, col + c)] = text
-            col += span[0]
-        while (r, col) in pending:
-            row.append(pending.pop((r, col)))
-            col += 1
-        grid.append(row)
-    return grid
-
-
-def _int(v) -> int:
-    try:
-        return max(1, min(100, int(v)))
-    except (TypeError, ValueError):
-        return 1
 
 
 def read_pdf_file(path: Path, data: bytes, progress=None) -> LoadedDoc:

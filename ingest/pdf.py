@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -70,14 +71,17 @@ def read_pdf(data: bytes, progress: Callable[[int, int, str], None] | None = Non
 
 
 def _page_lines(page) -> list[Line]:
-    tables = page.find_tables()
+    # a ruled box of one column (a frame around the page, a boxed note) is no table: its text is read as text
+    tables = [t for t in page.find_tables() if max((len(r.cells) for r in t.rows), default=0) >= 2]
     boxes = [t.bbox for t in tables]
 
     def in_table(x) -> bool:
         cx, cy = (x["x0"] + x["x1"]) / 2, (x["top"] + x["bottom"]) / 2
         return any(b[0] <= cx <= b[2] and b[1] <= cy <= b[3] for b in boxes)
 
-    words = [w for w in page.extract_words(keep_blank_chars=False, use_text_flow=False) if not in_table(w)]
+    words = [w for w in page.extract_words(keep_blank_chars=False, use_text_flow=False, extra_attrs=["size"])
+             if not in_table(w)]
+    words = attach_note_markers(words)
     lines = layout.reading_order(_word_lines(words), float(page.width))
     for t in tables:
         rows = _fill_merged(t.extract())
@@ -87,6 +91,46 @@ def _page_lines(page) -> list[Line]:
                     for k, s in enumerate(table_lines(rows))]
         lines[at:at] = rendered
     return lines
+
+
+_MARKER = re.compile(r"^(?:\[(\d{1,3})\]|(\d{1,3})|\*{1,3})$")
+
+
+def attach_note_markers(words: list[dict]) -> list[dict]:
+    """Footnote markers set above the line ("2024[1]", a small raised "1") joined to the word they follow,
+    bracketed: otherwise the raised marker is a line of its own, spliced into the sentence by the reflow,
+    or its digit glued to a number ("43/2021/AL" + "1")."""
+    if not words:
+        return words
+    sizes = sorted(w.get("size", 0) for w in words)
+    body_size = sizes[len(sizes) // 2]
+    hosts, markers = [], []
+    for w in words:
+        m = _MARKER.match(w["text"])
+        small = w.get("size", body_size) <= 0.85 * body_size
+        (markers if m and (m.group(1) or small) else hosts).append(w)
+    out = list(hosts)
+    for mk in markers:
+        host = _host_word(mk, hosts)
+        if host is None:
+            out.append(mk)
+            continue
+        digits = _MARKER.match(mk["text"]).group(1) or _MARKER.match(mk["text"]).group(2)
+        host["text"] += f"[{digits}]" if digits else mk["text"]
+        host["x1"] = max(host["x1"], mk["x1"])
+    return out
+
+
+def _host_word(mk: dict, hosts: list[dict]) -> dict | None:
+    """The word a raised marker follows: on its line (overlapping it vertically, its baseline lower), ending
+    just left of it."""
+    height = mk["bottom"] - mk["top"]
+    best, gap = None, 2.0 * height
+    for w in hosts:
+        if w["top"] < mk["bottom"] and w["bottom"] > mk["top"] and w["bottom"] > mk["bottom"] + 0.15 * height \
+                and -1.0 <= mk["x0"] - w["x1"] < gap:
+            best, gap = w, mk["x0"] - w["x1"]
+    return best
 
 
 def _word_lines(words: list[dict]) -> list[Line]:

@@ -13,7 +13,7 @@ from ingest.embed import Embedder
 from ingest.load import LoadError, find_files, load, read_bytes
 from ingest.normalize import normalize
 from ingest.store import Collection, StoreError, doc_id_for
-from ingest.structure import combined_terms, document_number, document_type, label_terms, number_terms, official_title
+from ingest.structure import combined_terms, header, label_terms, number_terms
 
 # what a chunk row holds changed (2: legal labels, document-number terms); eval caches key on it
 INDEX_VERSION = 2
@@ -96,8 +96,9 @@ def lexical_terms(c: Chunk, meta: dict) -> tuple:
 
 
 def document_meta(doc) -> dict:
-    meta = {"number": document_number(doc.text), "doc_type": document_type(doc.text), "encoding": doc.encoding,
-            "index_version": INDEX_VERSION}
+    h = header(doc.text)
+    meta = {"number": h.number, "number_confidence": round(h.number_confidence, 2), "doc_type": h.doc_type,
+            "title_confidence": round(h.title_confidence, 2), "encoding": doc.encoding, "index_version": INDEX_VERSION}
     if doc.page_starts:
         meta["page_starts"] = doc.page_starts
     if doc.ocr_pages:
@@ -182,8 +183,9 @@ def ingest_paths(paths: list[Path], coll: Collection, embedder: Embedder, *, chu
         except Exception as e:  # a parser bug on odd input must not stop the whole run
             s.failed.append({"path": source, "error": f"cannot read: {type(e).__name__}: {e}"[:300]})
             continue
-        buf.append(_Prepared(doc_id, source, official_title(doc.text) or doc.title, sha, len(data), doc.text, chunks, state is not None,
-                             document_meta(doc)))
+        meta = document_meta(doc)
+        title = header(doc.text).title or doc.title
+        buf.append(_Prepared(doc_id, source, title, sha, len(data), doc.text, chunks, state is not None, meta))
         if sum(len(d.chunks) for d in buf) >= EMBED_BATCH:
             flush()
     flush()

@@ -382,8 +382,18 @@ class Collection:
         for r in rows:
             meta = json.loads(r[7] or "{}")
             out.append({**dict(zip(keys, r)), "number": meta.get("number", ""), "doc_type": meta.get("doc_type", ""),
-                        "pages": len(meta.get("page_starts", [])) or None, "ocr_pages": meta.get("ocr_pages", [])})
+                        "pages": len(meta.get("page_starts", [])) or None, "ocr_pages": meta.get("ocr_pages", []),
+                        "number_confidence": meta.get("number_confidence"),
+                        "title_confidence": meta.get("title_confidence")})
         return out
+
+    def document_chunks(self, doc_id: str) -> list[dict]:
+        """A document's chunks in order, with where each sits: page, legal label, heading, offsets."""
+        rows = self.db.execute(
+            'SELECT idx, page, label, heading, start, "end", ocr, text FROM chunks WHERE collection=? AND doc_id=? '
+            "ORDER BY idx", (self.name, doc_id)).fetchall()
+        keys = ("idx", "page", "label", "heading", "start", "end", "ocr", "text")
+        return [{**dict(zip(keys, r)), "ocr": bool(r[6])} for r in rows]
 
     def find_documents(self, ref: str) -> list[str]:
         """Doc ids matching an id, a source path, or a file name."""
@@ -394,6 +404,11 @@ class Collection:
             rows = self.db.execute("SELECT doc_id FROM documents WHERE collection=? AND source=?",
                                    (self.name, str(Path(ref).resolve()))).fetchall()
         return [r[0] for r in rows]
+
+    def document_meta(self, doc_id: str) -> dict:
+        """The document's metadata: number, type, page_starts (PDF), ocr_pages."""
+        r = self.db.execute("SELECT meta FROM documents WHERE collection=? AND doc_id=?", (self.name, doc_id)).fetchone()
+        return json.loads(r[0] or "{}") if r else {}
 
     def document_text(self, doc_id: str) -> str | None:
         r = self.db.execute("SELECT text FROM documents WHERE collection=? AND doc_id=? AND status='ok'",

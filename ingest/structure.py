@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from ingest.normalize import fold
@@ -25,7 +26,12 @@ _HEADINGS = [
     (4, "Điều", re.compile(r"^điều\s+(\d+[a-z]?)(?:\s*[.:\-–]|\s*$)", _I)),
     (2, "Phụ lục", re.compile(rf"^phụ\s+lục(?:\s+(số\s+\d+|{_ROMAN}|\d+|[A-Z]))?(?:\s*[.:\-–]|\s*$|\s+[A-ZĐÀ-Ỹ])", _I)),
 ]
-_KHOAN = re.compile(r"^(\d{1,3})\.\s+\S")
+# where the articles end: the recipients, the signing authority, the adoption statement of a law
+_CLOSING = re.compile(r"^(?:nơi nhận\s*:|xác thực văn bản hợp nhất\b|(?:tm|kt|tl|tuq|q)\s*\.\s*[A-ZĐÀ-Ỹ]{2,}"
+                      r"|(?:bộ luật|luật|pháp lệnh|nghị quyết) này (?:đã )?được .{0,200}\bthông qua\b)", _I)
+_NOTE_MARK = re.compile(r"(?<=\S)\[(\d{1,3})\]")  # a footnote marker after a word: "Đất đai[2]"
+_NOTE_TEXT = re.compile(r"^\[(\d{1,3})\]\s*\S")  # a footnote's text, at the foot or the end of the document
+_KHOAN = re.compile(r"^(\d{1,3})\.(?:\[\d{1,3}\])?\s+\S")  # "1. …", "10.[48] …" (amended, with its note)
 _DIEM = re.compile(r"^([a-zđ])\)\s+\S")
 
 
@@ -50,16 +56,31 @@ class LegalPath:
 
     stack: list[tuple[int, str]] = field(default_factory=list)  # (level, "Điều 14")
     _bare: bool = False  # the last line was a bare "Chương II" (its title follows on the next line)
+    cited: set[str] = field(default_factory=set)  # footnote markers seen in the text ("đai[2]")
+    in_notes: bool = False  # past the first footnote text: quoted "Điều 16." lines there are no articles
+    note: bool = False  # this line starts a footnote text ("[2] Khoản này được sửa đổi …")
 
     def feed(self, line: str) -> tuple[str, bool]:
-        """The label of this line and whether the line is a heading (starts a Phần/Chương/Mục/Điều/Phụ lục)."""
+        """The label of this line and whether the line is a heading (starts a Phần/Chương/Mục/Điều/Phụ lục,
+        or a footnote text)."""
         s = line.strip()
+        note = _NOTE_TEXT.match(s)
+        self.note = bool(note) and (self.in_notes or note.group(1) in self.cited)
+        if self.note:
+            self.in_notes, self.stack = True, [(1, f"Chú thích {note.group(1)}")]
+            return self.label, True
+        if self.in_notes:
+            return self.label, False
+        self.cited.update(_NOTE_MARK.findall(s))
         h = heading_of(s)
         if h is not None:
             level, kind, number = h
             self._push(level, f"{kind} {number}".strip())
             self._bare = kind != "Điều" and len(s) <= len(f"{kind} {number}") + 2
             return self.label, True
+        if _CLOSING.match(s):  # the signature block is not the last article's items (a form in an annex
+            self.stack, self._bare = [x for x in self.stack if x[1].startswith("Phụ lục")], False  # stays there)
+            return self.label, False
         # "QUY ĐỊNH CHUNG" under a bare "Chương I" is that chapter's title
         title_of_bare = self._bare and 3 <= len(s) <= 160 and s == s.upper() and any(c.isalpha() for c in s)
         self._bare = False
@@ -127,46 +148,137 @@ _STATE = re.compile(rf"\b(\d{{1,5}})\s*/\s*({_YEAR})\s*/\s*([a-z]{{1,8}})(?:\d{{
 _PARTY = re.compile(r"\b(\d{1,4})\s*-\s*([a-z]{1,4})\s*/\s*([a-z]{1,8})\b")
 # nghị định (số) 100(/2019), nghi dinh 100 2019, NĐ100, nd 100/2019
 _LOOSE = re.compile(rf"\b({_TYPE_WORDS})\s*(?:so\s+)?(\d{{1,5}})(?:\s*[/\s-]\s*({_YEAR})\b)?")
-_NUMBER_LINE = re.compile(r"\bsố\s*:?\s*(\d{1,5}\s*/\s*\d{4}\s*/\s*[A-ZĐ]{1,8}\d{0,2}(?:-[A-ZĐ0-9]{1,12})*"
-                          r"|\d{1,4}\s*-\s*[A-ZĐ]{1,4}\s*/\s*[A-ZĐ]{1,8}"
-                          r"|\d{1,5}\s*/\s*[A-ZĐ]{1,6}(?:-[A-ZĐ0-9]{1,12})+)", _I)
 # 1024/QĐ-ĐHBK, 1234/UBND-VX: an administrative symbol without a year
 _ADMIN = re.compile(r"(?<![/\d])\b(\d{1,5})\s*/\s*([a-z]{1,6})(?:-[a-z0-9]{1,12})+")
-_ANY_SYMBOL = re.compile(r"\b(\d{1,5}/\d{4}/[A-ZĐ]{1,8}\d{0,2}(?:-[A-ZĐ0-9]{1,12})*|\d{1,4}-[A-ZĐ]{1,4}/[A-ZĐ]{1,8})\b")
 _DOC_TYPES = ("NGHỊ ĐỊNH", "NGHỊ QUYẾT", "THÔNG TƯ LIÊN TỊCH", "THÔNG TƯ", "QUYẾT ĐỊNH", "CHỈ THỊ", "LUẬT",
               "KẾT LUẬN", "PHÁP LỆNH", "CÔNG VĂN", "QUY CHẾ", "QUY ĐỊNH", "HƯỚNG DẪN", "KẾ HOẠCH", "BÁO CÁO",
               "THÔNG BÁO", "TỜ TRÌNH")
 
 
 def document_number(text: str) -> str:
-    """The document's own symbol: "Số: 100/2019/NĐ-CP" on its first page, else the first symbol there."""
-    head = text[:2500]
-    m = _NUMBER_LINE.search(head)
-    if m is None:
-        m = _ANY_SYMBOL.search(head[:600])
-    return re.sub(r"\s+", "", m.group(1)) if m else ""
+    """The document's own symbol, read from its header block (see `header`)."""
+    return header(text).number
 
 
 def document_type(text: str) -> str:
     """"NGHỊ ĐỊNH", "THÔNG TƯ"... when a line of the first page is that type word in capitals."""
-    for line in text[:2500].splitlines():
-        s = line.strip().rstrip(":")
-        if s in _DOC_TYPES:
-            return s
-    return ""
+    return header(text).doc_type
 
 
 def official_title(text: str) -> str:
-    """"Nghị định quy định xử phạt ..." from the type line of the first page and the subject line after it."""
-    lines = [x.strip() for x in text[:3000].splitlines() if x.strip()]
-    for i, line in enumerate(lines[:-1]):
-        if line.rstrip(":") in _DOC_TYPES:
-            subject = lines[i + 1]
-            kind = line.rstrip(":").capitalize()
-            if re.match(r"^(quy định|về|ban hành|hướng dẫn|sửa đổi|phê duyệt)\b", subject, _I):
-                return f"{kind} {subject[0].lower()}{subject[1:]}"[:160]
-            return f"{kind}: {subject}"[:160]
-    return ""
+    """"Nghị định quy định xử phạt ..." from the type line of the first page and the subject lines after it."""
+    return header(text).title
+
+
+@dataclass
+class Header:
+    """What a document's header block says about it, each with how sure the reading is (0..1); a reading
+    below `SURE` is left empty rather than risk a wrong number or a junk title."""
+
+    number: str = ""
+    number_confidence: float = 0.0
+    doc_type: str = ""
+    title: str = ""
+    title_confidence: float = 0.0
+
+
+SURE = 0.5
+HEAD_CHARS = 2500  # the header block sits on the first page
+# "Số: 100/2019/NĐ-CP" at the start of a line, or after the issuer on a line the two header columns
+# share (OCR, plain-text extraction) -- never "Nghị quyết số 26-NQ/TW", a document the text cites
+_OWN_NUMBER = re.compile(r"(?:^|\n|[A-ZĐÀ-Ỹ]{2,}\s+)(?:(?:Số|SỐ)\s*:?|(?:Nghị quyết|Quyết định|Luật|Pháp lệnh) số\s*:)\s*"
+                         r"(\d{1,5}\s*/\s*\d{4}\s*/\s*[A-ZĐ]{1,8}\d{0,2}(?:-[A-ZĐ0-9]{1,12})*"
+                         r"|\d{1,4}\s*-\s*[A-ZĐ]{1,4}\s*/\s*[A-ZĐ]{1,8}"
+                         r"|\d{1,5}\s*/\s*(?:[A-ZĐ]{1,8}\d{0,2})(?:-[A-ZĐ0-9]{1,12})*)")
+# the type part of a symbol ("NĐ" in 100/2019/NĐ-CP) for each type line, to check one against the other
+_TYPE_CODE = {"NGHỊ ĐỊNH": "NĐ", "NGHỊ QUYẾT": "NQ|QH", "THÔNG TƯ": "TT", "THÔNG TƯ LIÊN TỊCH": "TTLT",
+              "QUYẾT ĐỊNH": "QĐ", "CHỈ THỊ": "CT", "KẾT LUẬN": "KL", "THÔNG BÁO": "TB", "KẾ HOẠCH": "KH",
+              "BÁO CÁO": "BC", "TỜ TRÌNH": "TTr", "HƯỚNG DẪN": "HD", "LUẬT": "QH", "PHÁP LỆNH": "UBTVQH"}
+_SUBJECT_STOP = re.compile(r"^(?:căn cứ|theo đề nghị|xét đề nghị|kính gửi|thực hiện|ngày \d|trong (?:những|thời)"
+                           r"|quốc hội|chính phủ|bộ trưởng|thủ tướng|ủy ban|hội đồng|chủ tịch)\b", _I)
+
+
+def header(text: str) -> Header:
+    """The number, type and title a document gives itself in its header block, with confidences."""
+    head = unicodedata.normalize("NFC", text[:HEAD_CHARS]).replace("\u00d0", "Đ")  # Ð (eth) typed for Đ
+    lines = [x.strip() for x in head.splitlines() if x.strip()]
+    h = Header()
+    type_at = next((i for i, x in enumerate(lines) if _type_line(x)), None)
+    if type_at is not None:
+        h.doc_type = _type_line(lines[type_at])
+    h.number, h.number_confidence = _own_number(head, h.doc_type)
+    h.title, h.title_confidence = _title(lines, type_at, h.doc_type)
+    if h.number_confidence < SURE:
+        h.number = ""
+    if h.title_confidence < SURE:
+        h.title = ""
+    return h
+
+
+def _type_line(line: str) -> str:
+    s = line.strip().rstrip(":").strip()
+    return s if s in _DOC_TYPES else ""
+
+
+def _own_number(head: str, doc_type: str) -> tuple[str, float]:
+    m = _OWN_NUMBER.search(head)
+    if m is None:
+        return "", 0.0
+    number = re.sub(r"\s+", "", m.group(1))
+    confidence = 0.9
+    code = _TYPE_CODE.get(doc_type)
+    if code and not re.search(code, number):
+        confidence = 0.6  # "Số:" says so, but the type line disagrees: an OCR slip or an odd symbol
+    if not re.search(r"[/-][A-ZĐ]", number):
+        confidence = 0.3
+    return number, confidence
+
+
+def readable(text: str) -> float:
+    """How much of a line reads as Vietnamese: the share of its words that are well-formed syllables,
+    halved when none carries a diacritic (an OCR layer that lost them, "CQNG HOA XA HOI")."""
+    from ingest.legacy import _syllable
+
+    words = re.findall(r"[^\W\d_]+", text)
+    if not words:
+        return 0.0
+    share = sum(1 for w in words if _syllable(w)) / len(words)
+    accented = sum(1 for w in words if not w.isascii())
+    return share if accented or len(words) < 3 else share / 2
+
+
+def _title(lines: list[str], type_at: int | None, doc_type: str) -> tuple[str, float]:
+    """The type line and the subject lines under it ("NGHỊ ĐỊNH" / "Quy định về …"), or a letter's "V/v …"."""
+    if type_at is None:
+        vv = next((x for x in lines[:25] if re.match(r"^v/v\b|^về việc\b", x, _I)), "")
+        if not vv:
+            return "", 0.0
+        subject = re.sub(r"^(?:v/v|về việc)\s*:?\s*", "", vv, flags=_I)
+        return _cased("Công văn", "về việc " + subject), readable(subject) * 0.9
+    subject: list[str] = []
+    for line in lines[type_at + 1:type_at + 6]:
+        if _SUBJECT_STOP.match(line) or heading_of(line) or _type_line(line) or line.endswith(";"):
+            break
+        if subject and line.isupper() != subject[-1].isupper():
+            break
+        subject.append(line)
+        if len(" ".join(subject)) > 300:
+            break
+    if not subject:
+        return doc_type.capitalize(), 0.5
+    text = " ".join(subject)
+    return _cased(doc_type.capitalize(), text), readable(text)
+
+
+def _cased(kind: str, subject: str) -> str:
+    """"Nghị định quy định …", "Luật Đất đai"; a subject set in capitals is put in sentence case."""
+    if subject.isupper():
+        subject = subject.lower()
+    if kind in ("Luật", "Bộ luật", "Pháp lệnh"):  # the subject is the law's name
+        return f"{kind} {subject[0].upper()}{subject[1:]}"[:200]
+    if re.match(r"^(quy định|về|ban hành|hướng dẫn|sửa đổi|phê duyệt|công bố|giao|kết luận)\b", subject, _I):
+        return f"{kind} {subject[0].lower()}{subject[1:]}"[:200]
+    return f"{kind}: {subject}"[:200]
 
 
 def reference_terms(text: str) -> list[str]:

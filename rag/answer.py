@@ -1,6 +1,7 @@
 """Answering: retrieve -> decide -> generate (streamed) -> verify citations -> cite, or refuse."""
 from __future__ import annotations
 
+import re
 import threading
 import time
 from contextvars import ContextVar
@@ -9,12 +10,15 @@ from typing import Callable
 
 from llama_index.core.base.llms.types import ChatMessage
 
+from ingest.normalize import fold
+
 from rag.chat import asks_more, condense
 from rag.compose import (UNCLEAR, Composed, bullet, compose_article, compose_comparison, compose_definition,
+                          compose_document_fact,
                           compose_list, compose_summary, compose_superlative, compose_yesno, extractive, in_article,
                           mentions, quote, superlative)
 from rag.generate import GeneratorError
-from rag.question import Question, understand
+from rag.question import Question, asks_of_document, date_qualifiers, document_titles, qualifiers, understand
 from rag.rank import Passage, ranked_sentences, select_passages
 from rag.retrieve import Hit, Retriever
 from rag.units import Library
@@ -100,6 +104,40 @@ def _hit_citation(n: int, h: Hit) -> Citation:
                     h.label, h.ocr, h.doc_number)
 
 
+@dataclass
+class Named:
+    """What a question says about documents, read against the collection: the documents it names that the
+    collection has (the answer comes from them), the ones it names that no document is or even mentions (said so),
+    the qualifiers a figure must meet to answer it (label, folded pattern), and what it asks of a named document."""
+    docs: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    qualifiers: list[tuple[str, re.Pattern]] = field(default_factory=list)
+    asks: str = ""  # "scope" | "effect" | ""
+
+
+# law-like names: a question naming one the collection lacks is told so ("Bộ luật Hình sự", "Hiến pháp")
+_LAW_NAME = re.compile(r"\b(Bộ luật|Luật|Hiến pháp|Pháp lệnh)\b")
+
+
+# "có hiệu lực (thi hành) từ/kể từ/sau …", "có hiệu lực đối với Việt Nam: từ ngày …"; not "hết hiệu lực kể từ"
+_TAKES_EFFECT = re.compile(r"(?<!het )\bhieu luc\b[^.;]{0,60}?\b(tu|ke tu|sau)\b")
+
+
+def _as_typed(text: str, pattern: re.Pattern) -> str:
+    """The words of the question a folded pattern matched (folding keeps offsets)."""
+    m = pattern.search(fold(text.lower()))
+    if not m:
+        return pattern.pattern
+    end = m.end()
+    while end < len(text) and not text[end].isspace() and text[end] not in ",;?":
+        end += 1  # the whole number as typed: "Nghị định 26" -> "Nghị định 26/2020/NĐ-CP"
+    return text[m.start():end]
+
+
+def _title_pattern(title: str) -> re.Pattern:
+    return re.compile(r"\b" + r"\s+".join(map(re.escape, title.split()[:4])) + r"\b")
+
+
 class Answerer:
     def __init__(self, retriever: Retriever, llm=None, *, context_passages: int = 3, max_tokens: int = 192,
                  answerable_threshold: float = 0.57, guardrails: bool = True, answer_style: str = "quote"):
@@ -142,14 +180,63 @@ class Answerer:
             return self._more(question, history, llm, on_token, t0)
         standalone = condense(question, history, llm) if history else question
         q = understand(standalone)
-        a = self._ask(question, standalone, q, llm, on_token, t0)
+        named = self.named(q, standalone) if self.guardrails else Named()
+        a = self._ask(question, standalone, q, llm, on_token, t0, named)
         a.question_type, a.understood = q.type, q.as_dict()
-        return a
+        return self._qualified(a, named)
 
-    def _ask(self, question: str, standalone: str, q: Question, llm, on_token, t0: float) -> Answer:
+    def named(self, q: Question, text: str) -> Named:
+        """The documents a question names (by number, or by kind and name), and what a figure must meet to answer
+        it (rag.question.qualifiers; a named document the collection only mentions must be in the answer's
+        sentence)."""
+        lib = self.library
+        quals = [(w, re.compile(rf"\b{re.escape(w)}\b")) for w in qualifiers(text)] + date_qualifiers(text)
+        docs, missing = lib.named(q.documents), []
+        for r in q.documents:
+            if lib.named([r]):
+                continue
+            (quals.append((str(r), r.pattern())) if lib.mentions(r.pattern()) else
+             missing.append(_as_typed(text, r.pattern())))
+        for t in document_titles(text):
+            found = lib.titled([t])
+            docs += found
+            if found or not _LAW_NAME.search(text) or len(t.split()) < 2 and t != "hien phap":
+                continue
+            pat = _title_pattern(t)
+            quals.append((t, pat)) if lib.mentions(pat) else missing.append(_as_typed(text, pat))
+        return Named(list(dict.fromkeys(docs)), missing, quals, asks_of_document(text))
+
+    def _qualified(self, a: Answer, named: Named) -> Answer:
+        """A figure answers only when each of the question's qualifiers (year, place, level, a document the
+        collection only mentions) holds in a cited sentence's paragraph, its heading or its document's own header;
+        else the answer is about something else, and is refused."""
+        if a.refused or a.question_type in ("summary", "article"):
+            return a
+        lib = self.library
+        if named.asks == "effect" and not named.docs and not any(
+                _TAKES_EFFECT.search(fold(lib.paragraph(c.doc_id, c.start, c.end).lower())) for c in a.citations):
+            # "Thông tư 15/2024 có hiệu lực từ ngày nào", answered from "Bãi bỏ Thông tư số 15/2024 …": a document
+            # the collection only mentions has its effective date only where a sentence states one
+            return replace(a, answer=REFUSAL, refused=True, citations=[], mode="refused", more=[], verdict="",
+                           notice="No passage states when it takes effect.")
+        if not named.qualifiers:
+            return a
+        seen = [" ".join([fold(lib.paragraph(c.doc_id, c.start, c.end).lower()),
+                          fold((c.label or c.heading or "").lower()), lib.identity(c.doc_id)]) for c in a.citations]
+        unmet = [label for label, pat in named.qualifiers if not any(pat.search(s) for s in seen)]
+        if not unmet:
+            return a
+        return replace(a, answer=REFUSAL, refused=True, citations=[], mode="refused", more=[],
+                       verdict=UNCLEAR if a.question_type == "yesno" else "",
+                       notice="The passages found are not about " + ", ".join(unmet) + ".")
+
+    def _ask(self, question: str, standalone: str, q: Question, llm, on_token, t0: float,
+             named: Named | None = None) -> Answer:
         notice = ""
+        named = named or Named()
         quoting = self.answer_style == "quote" and self.guardrails
-        hits, raw_signals = self.retriever.search(q.focus)
+        # a question naming a document is answered from it
+        hits, raw_signals = self.retriever.search(q.focus, docs=set(named.docs) or None)
         if q.articles and q.type != "article":
             # "Theo Điều 5, ai …": the evidence is that article's (chunks carry their heading path)
             hits = [h for h in hits if any(in_article(h, r.article) for r in q.articles)] or hits
@@ -183,6 +270,16 @@ class Answerer:
 
         if not self.guardrails and llm is not None:
             return self._bare(question, standalone, hits, related, sig, timings, llm, on_token, t0)
+        if named.missing and not named.docs:
+            a = refuse("Not in the collection: " + ", ".join(named.missing))
+            a.answer = f"Bộ tài liệu không có {', '.join(named.missing)}, nên không trả lời được câu hỏi này."
+            return a
+        if named.asks and named.docs and not q.articles:
+            # "… quy định về gì", "… có hiệu lực từ khi nào": the document's scope article, its effective-date clause
+            c = compose_document_fact(named.asks, named.docs[0], self.library, hits)
+            if c.passages:
+                sig["basis"] = c.basis
+                return self._shown(c, question, standalone, related, sig, timings, show, t0)
         if self.guardrails and q.type not in ("factoid", "definition"):
             return self._composed(q, question, standalone, hits, answerable, related, sig, timings, show, refuse, t0,
                                   llm, on_token)
@@ -190,7 +287,7 @@ class Answerer:
             # the defining sentence ("X là …") may sit in a glossary chunk below the top hits: look deeper
             deeper = self.retriever.retrieve(standalone, top_k=2 * self.retriever.top_k)
             ranked = ranked_sentences(standalone, deeper, None)
-            c = compose_definition(q, ranked)
+            c = compose_definition(q, ranked, lib=self.library)
             if c.passages:
                 return self._shown(c, question, standalone, related, sig, timings, show, t0)
             if not any(mentions(q.focus, r[1][3]) for r in ranked[:3]):

@@ -62,9 +62,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--answer-style", choices=choices("answer_style"), default=None, dest="answer_style")
     _common(p)
 
-    p = sub.add_parser("docs", help="list or delete documents of a collection")
+    p = sub.add_parser("docs", help="list, show or delete documents of a collection")
     dsub = p.add_subparsers(dest="docs_cmd", metavar="ACTION", required=True)
     q = dsub.add_parser("list", help="list documents")
+    _common(q)
+    q = dsub.add_parser("show", help="what was read from a document: number, title, pages, chunks with labels")
+    q.add_argument("doc", metavar="DOC", help="document id, path or file name")
     _common(q)
     q = dsub.add_parser("delete", help="delete documents by id, path or file name")
     q.add_argument("docs", nargs="+")
@@ -270,6 +273,8 @@ def cmd_docs(args, comp) -> int:
                            + (f"\n              {d['number']}: {d['title']}" if d.get("number") else "") for d in docs)
         _out(args, docs, human or f"collection '{name}' has no documents")
         return 0
+    if args.docs_cmd == "show":
+        return _show_document(args, svc, name)
     deleted, missing = [], []
     for ref in args.docs:
         ids = svc.find_documents(name, ref)
@@ -281,6 +286,47 @@ def cmd_docs(args, comp) -> int:
     _out(args, {"deleted": deleted, "not_found": missing},
          f"deleted {len(deleted)} document(s)" + (f"; not found: {', '.join(missing)}" if missing else ""))
     return 0 if not missing else 1
+
+
+def _show_document(args, svc, name: str) -> int:
+    ids = svc.find_documents(name, args.doc)
+    if len(ids) != 1:
+        why = "no document" if not ids else f"{len(ids)} documents match"
+        print(f"hoidap: {why} '{args.doc}' in collection '{name}' (see: hoidap docs list)", file=sys.stderr)
+        return 1
+    d = svc.document_detail(name, ids[0])
+    _out(args, d, _document_text(d))
+    return 0
+
+
+def _document_text(d: dict) -> str:
+    def sure(value, confidence) -> str:
+        return f"{value or '(not read)'}" + (f"  (confidence {confidence:.2f})" if confidence is not None else "")
+
+    ocr = d.get("ocr_pages") or []
+    lines = [f"document  {d['doc_id']}  {d['status']}", f"file      {d['source']}",
+             f"number    {sure(d.get('number'), d.get('number_confidence'))}",
+             f"type      {d.get('doc_type') or '-'}",
+             f"title     {sure(d.get('title'), d.get('title_confidence'))}",
+             f"pages     {d.get('pages') or '-'}" + (f"  (OCR: {_ranges(ocr)})" if ocr else ""),
+             f"chunks    {len(d['chunk_list'])}"]
+    for c in d["chunk_list"]:
+        where = f"p.{c['page']}" + (" OCR" if c["ocr"] else "") if c["page"] else ""
+        text = " ".join(c["text"].split())
+        lines.append(f"  {c['idx']:>4}  {where:<9} {c['label'] or c['heading'] or '-'}\n"
+                     f"        {text[:110]}{'…' if len(text) > 110 else ''}")
+    return "\n".join(lines)
+
+
+def _ranges(pages: list[int]) -> str:
+    """[1, 2, 3, 7] -> "1–3, 7"."""
+    out: list[list[int]] = []
+    for p in sorted(pages):
+        if out and p == out[-1][1] + 1:
+            out[-1][1] = p
+        else:
+            out.append([p, p])
+    return ", ".join(f"{a}–{b}" if a != b else str(a) for a, b in out)
 
 
 def cmd_collections(args, comp) -> int:

@@ -25,13 +25,26 @@ def extractive(question: str, hits: list[Hit], embedder=None, depth: int = 3,
     """The best-matching sentence of the top passages, with its [n]; none when no top sentence fits
     the question's answer type.  `ranked`: ranked_sentences(question, hits, embedder), when already known."""
     ranked = ranked if ranked is not None else ranked_sentences(question, hits, embedder)
-    ranked = [r for r in ranked[:depth] if answer_type_ok(question, r[1][3])]
+    ranked = [r for r in ranked[:depth] if answer_type_ok(question, r[1][3]) and not bare_heading(r[1][3])]
     if not ranked:
         return "", []
     score, (rank, a, b, text, h) = ranked[0]
     a, text = in_context(h, a, b, text, 0)  # a short sentence is a fine answer; an anaphoric one is not
     p = Passage(1, h, text, a, b, score)
     return quote(p), [p]
+
+
+_HEADING = re.compile(r"(?i)^\s*(điều|chương|mục|phần|dieu|chuong|muc|phan)\s+[\dIVXLC]+\w*\s*[.:]?\s*")
+
+
+def bare_heading(text: str) -> bool:
+    """"Điều 9. Gia nhập dây họ": a heading names what follows, it answers nothing ("Điều 2. Quyết định này có
+    hiệu lực kể từ …" is a sentence on a heading's line, and does)."""
+    m = _HEADING.match(text)
+    if not m:
+        return False
+    rest = text[m.end():].strip()
+    return not rest or (len(rest.split()) <= 15 and rest[-1] not in ".;:!?")
 
 
 def quote(p: Passage) -> str:
@@ -59,11 +72,14 @@ CAP = 8  # items shown before "và N ý khác"
 _LIST_KINDS = ("clause", "point", "item", "row")
 
 
-def unit_passage(n: int, doc_id: str, u: Unit, info: dict, score: float = 0.0, hits: list[Hit] = ()) -> Passage:
+def unit_passage(n: int, doc_id: str, u: Unit, info: dict, score: float = 0.0, hits: list[Hit] = (),
+                 lib: Library | None = None) -> Passage:
     """A unit as a numbered passage; its page, OCR flag and document number are those of a retrieved chunk of
-    the same document (the page only when that chunk holds the unit)."""
+    the same document (the page only when that chunk holds the unit), the page else the document's own."""
     same = [h for h in hits if h.doc_id == doc_id]
     page = next((h.page for h in same if h.start <= u.start < h.end), None)
+    if page is None and lib is not None:
+        page = lib.page_at(doc_id, u.start)
     h = Hit("", doc_id, info.get("source", ""), info.get("title", ""), u.text, "", u.start, u.end, page,
             " > ".join(u.path), score, label=u.label, ocr=any(x.ocr for x in same),
             doc_number=next((x.doc_number for x in same if x.doc_number), info.get("number", "")))
@@ -234,7 +250,7 @@ def step_run(items: list[Unit]) -> list[Unit]:
 def _enumerate(doc_id: str, items: list[Unit], lib: Library, hits, score: float, lead: str = "",
                basis: str = "") -> Composed:
     info = lib.info(doc_id)
-    ps = [unit_passage(k + 1, doc_id, u, info, score, hits) for k, u in enumerate(items)]
+    ps = [unit_passage(k + 1, doc_id, u, info, score, hits, lib) for k, u in enumerate(items)]
     shown, more = ps[:CAP], ps[CAP:]
     lines = ([lead] if lead else []) + [bullet(p) for p in shown]
     if more:
@@ -282,7 +298,7 @@ def compose_article(q: Question, lib: Library, hits: list[Hit]) -> Composed:
 
 
 # -- definition -------------------------------------------------------------------------------------------
-_DEFINES = re.compile(r"^\s*(\([^)]*\)\s*)?,?\s*(là|được hiểu là|có nghĩa là|được gọi là|được định nghĩa là|nghĩa là"
+_DEFINES = re.compile(r"^\s*(\([^)]*\)\s*)?[,:]?\s*(là|được hiểu là|có nghĩa là|được gọi là|được định nghĩa là|nghĩa là"
                       r"|la|duoc hieu la|co nghia la|duoc goi la|duoc dinh nghia la|nghia la)\b", re.I)
 _NAMES = re.compile(r"(được gọi là|được biết đến với cái tên|gọi là|tên là|viết tắt (thành|là))\s*[\"“(]?\s*$", re.I)
 
@@ -375,29 +391,51 @@ def compose_superlative(q: Question, ranked, lib: Library, hits: list[Hit], dept
             continue
         col = named[0][1]
         pick = (max if way == "max" else min)(rows, key=lambda rc: figure(rc[1][col]))
-        p = unit_passage(1, h.doc_id, units[pick[0]], lib.info(h.doc_id), score, hits)
+        p = unit_passage(1, h.doc_id, units[pick[0]], lib.info(h.doc_id), score, hits, lib)
         return Composed(quote(p), [p], basis=f"{way} of '{col}'")
     return Composed("", [])
 
 
-def compose_definition(q: Question, ranked, depth: int = 20) -> Composed:
+def compose_definition(q: Question, ranked, depth: int = 20, lib: Library | None = None) -> Composed:
     """The best-ranked sentence that defines the term; none (the factoid path answers) when no top sentence
     does."""
-    for score, (_, a, b, text, h) in ranked[:depth]:
-        if defines(q.focus, text):
-            return Composed(quote(Passage(1, h, text, a, b, score)), [Passage(1, h, text, a, b, score)],
-                            basis="defines")
+    found = [(score, a, b, text, h) for score, (_, a, b, text, h) in ranked[:depth] if defines(q.focus, text)]
+    # "Bí mật nhà nước là gì": "1. Bí mật nhà nước là …", not "3. Lộ bí mật nhà nước là …" (a longer term)
+    found.sort(key=lambda x: not _opens_with(q.focus, x[3]))
+    if found and lib is not None and not _opens_with(q.focus, found[0][3]):
+        # the sentence found defines a longer term: the term's own definition is in the same list of terms
+        score, a, _, _, h = found[0]
+        units = lib.units(h.doc_id)
+        i = unit_at(units, a)
+        own = [u for u in units if i is not None and u.article == units[i].article and u.kind != "heading"
+               and _opens_with(q.focus, u.text) and defines(q.focus, u.text)]
+        found[:0] = [(score, u.start, u.end, u.text, h) for u in own[:1]]
+    for score, a, b, text, h in found[:1]:
+        return Composed(quote(Passage(1, h, text, a, b, score)), [Passage(1, h, text, a, b, score)],
+                        basis="defines")
     return Composed("", [])
+
+
+def _opens_with(term: str, sentence: str) -> bool:
+    """The sentence begins with the term (after its clause or point number)."""
+    f, t = fold(normalize_text(sentence).lower()), fold(normalize_text(term).lower()).strip(" ?.")
+    return bool(t) and re.sub(r"^\W*(\d+[.)]|[a-z][)])?\W*", "", f).startswith(t)
 
 
 # -- yes/no ------------------------------------------------------------------------------------------------
 YES, NO, UNCLEAR = "Có.", "Không.", "Tài liệu không nói rõ."
 # a denial: "không"/"chưa"/"chẳng" before what it denies, or a prohibition; "không" inside a fixed phrase
 # ("không gian", "không nơi nương tựa", "cải tạo không giam giữ", "không chỉ … mà còn") denies nothing
+# "không vượt quá 500.000 đồng", "không thấp hơn", "không dưới": a limit on what is allowed, not a denial of it
 _DENIAL = re.compile(r"\b(?:không|chưa|chẳng|chả|nghiêm cấm|bị cấm|cấm)\b(?!\s+(?:gian|khí|quân|phận|lưu|nơi|giam|ngừng"
-                     r"|chỉ|những|ít|kể|lâu|thời hạn|hạn chế|bao lâu|thể thiếu|lâu sau))", re.I)
+                     r"|chỉ|những|ít|kể|lâu|thời hạn|hạn chế|bao lâu|thể thiếu|lâu sau|quá|vượt|thấp hơn|cao hơn"
+                     r"|nhiều hơn|dưới|kém))", re.I)
 _DENIAL_FOLDED = re.compile(r"\b(?:khong|chua|chang|nghiem cam|bi cam|cam)\b(?!\s+(?:gian|khi|quan|phan|luu|noi|giam"
-                            r"|ngung|chi|nhung|it|ke|lau|thoi han|han che))", re.I)
+                            r"|ngung|chi|nhung|it|ke|lau|thoi han|han che|qua|vuot|thap hon|cao hon|nhieu hon|duoi"
+                            r"|kem))", re.I)
+# "Trường hợp …/Nếu … thì …": what the evidence allows or requires under a condition; a denial inside the
+# condition ("trường hợp không tham dự … thì phải có lý do") is the case, not the answer
+_CONDITION_CLAUSE = re.compile(r"(?i)\b(nếu|trường hợp|neu|truong hop)\b(?P<cond>[^.;]{3,200}?)\s*,?\s*\b(thì|thi)\b")
 
 
 _NUMBER = re.compile(r"\d[\d.,]*%?")
@@ -459,7 +497,20 @@ def verdict(claim: str, evidence: str, context: str = "", pool: list[str] = (), 
         return NO, "figures differ"
     if _contrasts(claim, evidence):
         return NO, "contrast"
+    cond = _CONDITION_CLAUSE.search(evidence)
+    if cond and not _denies(claim) and not _denies(_CONDITION_CLAUSE.sub(" ", evidence)):
+        return YES, "conditional"
     return (NO, "negation") if _denies(claim) != _denies(seen) else (YES, "affirmed")
+
+
+def conditional_lead(evidence: str) -> str:
+    """"Có, nếu trường hợp phức tạp." for a permission the evidence gives under a condition."""
+    m = _CONDITION_CLAUSE.search(evidence)
+    if not m:
+        return YES
+    case = " ".join(evidence[m.start():m.start("cond") + len(m.group("cond"))].split()).rstrip(" ,")
+    case = re.sub(r"(?i)^(nếu|neu)\s+", "", case)
+    return f"Có, nếu {case[:1].lower()}{case[1:]}."
 
 
 def compose_yesno(q: Question, hits: list[Hit], lib: Library, embedder=None, depth: int = 3) -> Composed:
@@ -478,6 +529,7 @@ def compose_yesno(q: Question, hits: list[Hit], lib: Library, embedder=None, dep
         i = unit_at(lib.units(h.doc_id), a)
         return lib.context(h.doc_id, i) if i is not None else ""
 
+    ranked = [r for r in ranked if not bare_heading(r[1][3])] or ranked
     score, (_, a, b, text, h) = max(ranked, key=lambda r: weighted_coverage(
         claim, r[1][3] + " " + context(r[1][4], r[1][1]), pool))
     a, text = in_context(h, a, b, text, 0)
@@ -487,8 +539,9 @@ def compose_yesno(q: Question, hits: list[Hit], lib: Library, embedder=None, dep
     lead = lib.lead_in(h.doc_id, i) if i is not None else None
     if lead is not None and lead.kind != "row" and _denies(lead.text):
         # "b) Mang đồ ăn vào phòng đọc" is a prohibition only with "không được … sau đây:" before it: quoted too
-        ps = [unit_passage(1, h.doc_id, lead, lib.info(h.doc_id), score, [h]), Passage(2, h, text, a, b, score)]
-    return Composed(f"{v} " + " ".join(quote(p) for p in ps), ps, verdict=v, basis=why)
+        ps = [unit_passage(1, h.doc_id, lead, lib.info(h.doc_id), score, [h], lib), Passage(2, h, text, a, b, score)]
+    lead = conditional_lead(text) if why == "conditional" else v
+    return Composed(f"{lead} " + " ".join(quote(p) for p in ps), ps, verdict=v, basis=why)
 
 
 # -- summary -----------------------------------------------------------------------------------------------
@@ -543,7 +596,7 @@ def compose_summary(q: Question, lib: Library, hits: list[Hit], k: int = 5) -> C
         return Composed("", [], basis=f"top document covers {coverage(q.focus, text):.2f} of the request")
     keys = key_units(lib.units(doc_id), k)
     info = lib.info(doc_id)
-    ps = [unit_passage(i + 1, doc_id, u, info, 1.0, hits) for i, u in enumerate(keys)]
+    ps = [unit_passage(i + 1, doc_id, u, info, 1.0, hits, lib) for i, u in enumerate(keys)]
     name = info.get("title") or Path(info.get("source", "")).name
     lead = f"Các ý chính của {name}:" if name else "Các ý chính:"
     return Composed("\n".join([lead] + [bullet(p) for p in ps]), ps, basis="textrank")
@@ -594,3 +647,77 @@ def compose_comparison(q: Question, search, lib: Library, embedder=None, per_sid
         # half a comparison is no comparison: the documents say nothing about one side
         return Composed("", [], basis="side not found: " + "; ".join(missing))
     return Composed("\n".join(groups), passages, basis="sides")
+
+
+# -- what a document regulates, when it takes effect ----------------------------------------------------------
+_DOC_KIND = (r"(?:bộ luật|luật|nghị định|nghị quyết|thông tư|quyết định|quy định|quy chế|pháp lệnh|chỉ thị|văn bản"
+             r"|bo luat|luat|nghi dinh|nghi quyet|thong tu|quyet dinh|quy dinh|quy che|phap lenh|chi thi|van ban)")
+# "Thông tư này có hiệu lực thi hành kể từ …", "Nghị quyết này đã được … thông qua … và có hiệu lực thi hành sau …"
+_EFFECT = re.compile(rf"(?i)\b{_DOC_KIND}\s+này\b[^.;]{{0,240}}?\bcó hiệu lực\b")
+_SCOPE = re.compile(rf"(?i)^\W*(?:\d+\.\s*)?{_DOC_KIND}\s+này\s+(?:quy định|điều chỉnh|hướng dẫn)\b")
+_SCOPE_HEAD = re.compile(r"(?i)phạm vi điều chỉnh")
+_EFFECT_HEAD = re.compile(r"(?i)hiệu lực")
+
+
+def _under(units: list[Unit], head: re.Pattern) -> list[Unit]:
+    """Units of the articles whose heading matches (the article's title says what it is about)."""
+    heads = {u.article for u in units if u.kind == "heading" and u.article is not None and head.search(u.text)}
+    return [u for u in units if u.article in heads and u.kind != "heading"]
+
+
+def _content(units: list[Unit]) -> list[Unit]:
+    """Units that say something: not headings, but "Điều 2. Quyết định này có hiệu lực …" (a sentence on an
+    article's heading line) is content."""
+    return [u for u in units if u.kind != "heading" or not bare_heading(u.text)]
+
+
+def _statement(pattern: re.Pattern, units: list[Unit]) -> list[Unit]:
+    """The units stating it, those that open with it first ("Luật này có hiệu lực …" before "… trước ngày Quy
+    định này có hiệu lực, …")."""
+    found = [u for u in units if pattern.search(u.text)]
+    return sorted(found, key=lambda u: pattern.search(u.text).start() > 16)
+
+
+# a signature block: the signer's position in capitals ("TM. CHÍNH PHỦ / THỦ TƯỚNG", "KT. BỘ TRƯỞNG / THỨ
+# TRƯỞNG"), then the signer's name in title case, alone on its line
+_POSITION = re.compile(r"(CHỦ TỊCH|THỦ TƯỚNG|BỘ TRƯỞNG|THỨ TRƯỞNG|CỤC TRƯỞNG|TỔNG CỤC TRƯỞNG|CHỦ NHIỆM|CHÁNH VĂN PHÒNG"
+                       r"|GIÁM ĐỐC|CHÁNH ÁN|VIỆN TRƯỞNG|TRƯỞNG BAN|TỔNG BÍ THƯ|KT\.|TM\.|TL\.|Q\.)")
+_NAME = re.compile(r"^(?:[A-ZĐÀ-Ỹ][a-zà-ỹđ]+\s+){1,4}[A-ZĐÀ-Ỹ][a-zà-ỹđ]+$")
+
+
+def _signer(units: list[Unit]) -> list[Unit]:
+    """The name under the first signature block after the articles begin."""
+    begun = False
+    for i, u in enumerate(units):
+        begun = begun or u.article is not None
+        if begun and _POSITION.search(u.text) and u.text.upper() == u.text:
+            names = [x for x in units[i + 1:i + 8] if _NAME.match(x.text.strip())]
+            if names:
+                return names[:1]
+    return []
+
+
+def compose_document_fact(asks: str, doc_id: str, lib: Library, hits: list[Hit]) -> Composed:
+    """"… quy định về gì?" from the document's scope article (Phạm vi điều chỉnh: "Thông tư này quy định về …"),
+    else its own statement of what it regulates, else its first article's content; "… có hiệu lực từ khi nào?"
+    from its effective-date clause ("… này có hiệu lực …"), the one under an article about effect first.  A
+    heading is never the answer: the content under it is."""
+    units = lib.units(doc_id)
+    if asks == "signer":
+        pick = _signer(units)
+    elif asks == "effect":
+        pick = (_statement(_EFFECT, _under(units, _EFFECT_HEAD)) or _statement(_EFFECT, _content(units)))[:1]
+    else:
+        scope = _under(units, _SCOPE_HEAD)
+        pick = ([u for u in scope if _SCOPE.search(u.text)] or scope[:1]
+                or [u for u in units if u.kind != "heading" and _SCOPE.search(u.text)][:1]
+                or [u for u in units if u.article == 1 and u.kind != "heading"][:1]
+                or [u for u in units if u.article == 1 and u.kind == "heading" and len(u.text.split()) > 8][:1])
+    if not pick:
+        return Composed("", [], basis=f"no {asks} clause")
+    u = pick[0]
+    if u.kind == "heading" and "." in u.text:  # "Điều 1. Công bố kèm theo …": the heading line is the content
+        body = u.text.split(".", 1)[1].lstrip()
+        u = Unit(u.end - len(body), u.end, body, "sentence", u.para, u.path, u.label, u.article)
+    p = unit_passage(1, doc_id, u, lib.info(doc_id), 1.0, hits, lib)
+    return Composed(quote(p), [p], basis=asks)

@@ -243,7 +243,7 @@ _ASK_WORDS = {
                r"|la gi|the nao|ra sao|\?",
     "list": r"(bao gom |gom )?nhung gi|(bao gom|gom) (nhung )?(gi|ai)|la gi|nhu the nao|the nao|ra sao|liet ke|ke ten"
             r"|\bnao\b|\bgi\b|\?",
-    "definition": r"(co )?(nghia )?la gi|duoc hieu (la|nhu the nao|the nao)|duoc dinh nghia (la gi|the nao)|dinh nghia"
+    "definition": r"(co )?(nghia )?la gi|duoc hieu (la gi|la|nhu the nao|the nao)|duoc dinh nghia (la gi|the nao)|dinh nghia"
                   r"|khai niem|the nao la|\?",
 }
 _ASK_WORDS["procedure"] = _ASK_WORDS["list"] + r"|lam (the nao|sao) de|phai lam gi|can lam gi|tien hanh|dien ra"
@@ -267,3 +267,97 @@ def _focus(text: str, kind: str) -> str:
         return text
     out = _without(text, _ASK_WORDS[kind])
     return out or text
+
+
+# -- what a question says about documents: the one it names by title, what it asks of it, its qualifiers ------
+# (additive readings: `understand` leaves them out of `Question`; the answerer asks for them when it needs them)
+_TITLE_KINDS = ("bo luat", "luat", "hien phap", "phap lenh", "nghi dinh", "nghi quyet", "thong tu", "quyet dinh",
+                "chi thi", "quy che", "thong bao", "cong van", "ke hoach", "van ban hop nhat")
+_TITLE_KIND = "|".join(k.replace(" ", r"\s+") for k in _TITLE_KINDS)
+# words that end a document's name in a question: what is asked about it, not its name
+_TITLE_END = {"co", "quy", "duoc", "la", "hieu", "noi", "dieu", "khoan", "nam", "so", "thi", "thuoc", "cua", "theo",
+              "ban", "cho", "tai", "trong", "nay", "nao", "gi", "ai", "khi", "phai", "voi", "va", "o",
+              "can", "thay", "sua", "doi", "het", "con", "dang", "da", "tu", "den", "ngay", "do", "ky", "khong"}
+
+
+def document_titles(text: str) -> list[str]:
+    """Documents a question names by kind and name, folded: "Luật Đất đai có hiệu lực …" -> ["luat dat dai"],
+    "Theo Bộ luật Tố tụng hình sự, …" -> ["bo luat to tung hinh su"].  A name is the words after the kind up to
+    the first word that asks something of it; "Luật này" or a bare "luật" name nothing."""
+    folded = fold(normalize_text(text).lower())
+    out = []
+    for m in re.finditer(rf"\b({_TITLE_KIND})\b", folded):
+        words = []
+        for w in re.findall(r"[\w-]+", folded[m.end():])[:10]:
+            if w in _TITLE_END or w.isdigit() or re.match(r"\d", w):
+                break
+            words.append(w)
+        if words or m.group(1) == "hien phap":
+            out.append(" ".join([" ".join(m.group(1).split())] + words))
+    return list(dict.fromkeys(out))
+
+
+_ASKS_SCOPE = re.compile(r"\b(quy dinh|noi|de cap|dieu chinh|ban hanh|huong dan|cong bo|thong bao)\s+(ve\s+)?(nhung\s+|cac\s+)?"
+                         r"(gi|viec gi|van de gi|noi dung gi|linh vuc gi|nhung gi)\b|\bve viec gi\b|\bpham vi dieu chinh\b")
+_ASKS_EFFECT = re.compile(r"\bhieu luc\b(?!.*\b(doi voi|voi)\b).*\b(nao|khi nao|bao gio|luc nao|tu dau)\b"
+                          r"|\b(khi nao|bao gio|ngay nao)\b.*\bhieu luc\b")
+
+
+_ASKS_SIGNER = re.compile(r"\b(ai (da )?ky|nguoi ky|ky boi ai|do ai ky|ai la nguoi ky)\b")
+
+
+def asks_of_document(text: str) -> str:
+    """"scope" for "… quy định về gì?" (answered from its Phạm vi điều chỉnh), "effect" for "… có hiệu lực từ khi
+    nào?" (from its effective-date clause), "signer" for "Ai ký …?" (from its signature block), else "".  An article named ("Điều 3 … quy định gì") is an article
+    question, not a scope one."""
+    folded = fold(normalize_text(text).lower())
+    if article_refs(folded):
+        return ""
+    if _ASKS_SIGNER.search(folded):
+        return "signer"
+    if _ASKS_EFFECT.search(folded):
+        return "effect"
+    return "scope" if _ASKS_SCOPE.search(folded) else ""
+
+
+# provinces and regions: a figure for one of them is not a figure for another (folded)
+_PLACES = (
+    "ha noi", "ho chi minh", "hai phong", "da nang", "can tho", "hue", "an giang", "ba ria vung tau", "bac giang",
+    "bac kan", "bac lieu", "bac ninh", "ben tre", "binh dinh", "binh duong", "binh phuoc", "binh thuan", "ca mau",
+    "cao bang", "dak lak", "dak nong", "dien bien", "dong nai", "dong thap", "gia lai", "ha giang", "ha nam",
+    "ha tinh", "hai duong", "hau giang", "hoa binh", "hung yen", "khanh hoa", "kien giang", "kon tum", "lai chau",
+    "lam dong", "lang son", "lao cai", "long an", "nam dinh", "nghe an", "ninh binh", "ninh thuan", "phu tho",
+    "phu yen", "quang binh", "quang nam", "quang ngai", "quang ninh", "quang tri", "soc trang", "son la",
+    "tay ninh", "thai binh", "thai nguyen", "thanh hoa", "thua thien hue", "tien giang", "tra vinh",
+    "tuyen quang", "vinh long", "vinh phuc", "yen bai", "tay nguyen", "tay bac", "dong bac", "dong nam bo",
+    "tay nam bo", "dong bang song cuu long", "dong bang song hong", "bac trung bo", "nam trung bo")
+_PLACE = re.compile(r"\b(" + "|".join(p.replace(" ", r"\s+") for p in _PLACES) + r")\b")
+_LEVEL = re.compile(r"\bcap (tinh|huyen|xa)\b")
+_YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
+
+
+def qualifiers(text: str) -> list[str]:
+    """What a figure must be about to answer the question, folded: the years it names (not those inside a
+    document number), the provinces or regions, the administrative level ("cấp tỉnh" -> "tinh").  Each must hold
+    in the answering sentence or in the document's own header."""
+    folded = fold(normalize_text(text).lower())
+    bare = _DOCNUM.sub(lambda m: " " if (m.group(1) or m.group(4)) else m.group(0), folded)
+    out = [m.group(1) for m in _YEAR.finditer(bare)]
+    out += [" ".join(m.group(1).split()) for m in _PLACE.finditer(folded)]
+    out += [m.group(1) for m in _LEVEL.finditer(folded)]
+    return list(dict.fromkeys(out))
+
+
+_DATE = re.compile(r"\b(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*((?:19|20)\d\d)\b"
+                   r"|\bngay\s+(\d{1,2})\s+thang\s+(\d{1,2})\s+nam\s+((?:19|20)\d\d)\b")
+
+
+def date_qualifiers(text: str) -> list[tuple[str, re.Pattern]]:
+    """Whole dates a question names ("ngày 02/02/2025"), each with the pattern of its written forms (folded):
+    "02/02/2025", "2/2/2025", "ngày 02 tháng 02 năm 2025"."""
+    out = []
+    for m in _DATE.finditer(fold(normalize_text(text).lower())):
+        d, mo, y = (int(m.group(1) or m.group(4)), int(m.group(2) or m.group(5)), m.group(3) or m.group(6))
+        pat = re.compile(rf"\b0?{d}\s*[/.-]\s*0?{mo}\s*[/.-]\s*{y}\b|\bngay\s+0?{d}\s+thang\s+0?{mo}\s+nam\s+{y}\b")
+        out.append((f"{d:02d}/{mo:02d}/{y}", pat))
+    return out

@@ -13,6 +13,7 @@ from ingest.store import Collection
 from rag.accents import restore
 
 RESTORE_FROM = 10  # an accent-free question's diacritics are put back from its best BM25 passages
+DOC_DEPTH = 8  # a search within named documents looks this many times deeper (their chunks among all others')
 
 
 @dataclass
@@ -73,21 +74,28 @@ class Retriever:
     def retrieve(self, query: str, top_k: int | None = None, mode: str | None = None) -> list[Hit]:
         return self.search(query, top_k, mode)[0]
 
-    def search(self, query: str, top_k: int | None = None, mode: str | None = None) -> tuple[list[Hit], dict]:
+    def search(self, query: str, top_k: int | None = None, mode: str | None = None,
+               docs: set[str] | None = None) -> tuple[list[Hit], dict]:
         """Hits, and the raw top scores of both retrievers (the refusal decision's inputs).
 
-        Both retrievers always run: their raw scores are needed whatever the ranking mode.
+        Both retrievers always run: their raw scores are needed whatever the ranking mode.  `docs`: only chunks
+        of these documents (the ones a question names), searched deeper; the signals are then theirs.
         """
         top_k = top_k or self.top_k
         mode = mode or self.mode
         q = normalize_text(query)
-        lex = dict(self.coll.lexical_search(q, self.candidates))
+        depth = self.candidates * (DOC_DEPTH if docs else 1)
+        lex = dict(self.coll.lexical_search(q, depth))
         dense: dict[str, float] = {}
         if self.embedder is not None:
             # the embedder reads bare syllables poorly: it reads the question with its diacritics put back
             dq = self._restored(q, lex) if self.coll.lexical_unaccented(q) else q
             qv = self.embedder.embed_query(dq)
-            dense = dict(self.coll.dense_search(qv, self.candidates))
+            dense = dict(self.coll.dense_search(qv, depth))
+        if docs:
+            owner = {c: r.doc_id for c, r in self.coll.chunks(list(set(lex) | set(dense))).items()}
+            lex = {c: v for c, v in lex.items() if owner.get(c) in docs}
+            dense = {c: v for c, v in dense.items() if owner.get(c) in docs}
         signals = {"dense": max(dense.values(), default=0.0), "bm25": max(lex.values(), default=0.0),
                    "idf_mass": self.coll.lexical_idf_mass(q)}
         if dense and self.sentence_weight:

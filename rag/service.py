@@ -264,6 +264,12 @@ class Service:
         except NotFound:
             return []
 
+    def document_detail(self, collection: str | None, doc_id: str) -> dict:
+        """A document's metadata and its chunks with their labels and pages: what was read from it."""
+        d = dict(self.document(collection, doc_id))
+        d["chunk_list"] = self._collection(collection).document_chunks(doc_id)
+        return d
+
     def delete_document(self, collection: str | None, doc_id: str) -> dict:
         """Delete a document; the copy kept from an upload goes too, so re-indexing does not bring it back."""
         d = self.document(collection, doc_id)

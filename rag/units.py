@@ -6,8 +6,10 @@ never a piece cut at a line break or an abbreviation, and `text == source_text[s
 """
 from __future__ import annotations
 
+import bisect
 import re
 from collections import OrderedDict
+from pathlib import Path
 from dataclasses import dataclass
 
 from ingest.chunk import _heading_level, logical_lines, split_sentences
@@ -19,6 +21,8 @@ _ITEM = re.compile(r"^\s*(?:[-+•*–]|\(?\d{1,2}[.)]|Bước\s+\d+[.:])\s*\S",
 # a table row: cells between bars or tabs, or "Cột: giá trị; Cột: giá trị" (how ingest writes a DOCX/PDF table)
 _ROW = re.compile(r"\|.*\||\t.*\t|^[^:;]{1,60}:\s*[^;]+(?:;\s*[^:;]{1,60}:\s*[^;]+){2,}$")
 _LABEL = re.compile(r"(Điều|Khoản|Điểm) (\w+)")
+# where a document's header block ends: its preamble ("Căn cứ …") or its first chapter or article
+_PREAMBLE = re.compile(r"(?im)^\s*(căn cứ|can cu|chương\s+i\b|điều\s+1\b)")
 
 
 @dataclass(frozen=True)
@@ -116,6 +120,19 @@ def inline_items(u: Unit) -> list[Unit]:
     return out if len(out) >= 2 else []
 
 
+# the code a kind of document carries in its number: "Nghị định 86" is 86/2015/NĐ-CP, not 86/QĐ-UBND
+_KIND_CODE = {"nghi dinh": "nd", "nghi quyet": "nq", "thong tu": "tt", "quyet dinh": "qd", "chi thi": "ct",
+              "luat": "qh", "bo luat": "qh", "phap lenh": "ubtvqh", "van ban hop nhat": "vbhn", "ket luan": "kl"}
+
+
+def _numbered(ref, number: str) -> bool:
+    """A document named by kind and number only ("Nghị định 86") is the one whose own number is that number with
+    the kind's code ("86/2015/NĐ-CP")."""
+    code = _KIND_CODE.get(ref.kind)
+    n = fold(number.lower())
+    return bool(code and n.startswith(f"{ref.number}/") and re.search(rf"[/-]{code}\b", n))
+
+
 class Library:
     """A collection's documents as units, with the document numbers each one names in its opening lines;
     the last few documents' units are kept (the answering of a chat session often returns to the same one)."""
@@ -124,6 +141,9 @@ class Library:
         self.coll = coll
         self._units: OrderedDict[str, list[Unit]] = OrderedDict()
         self._keep = keep
+        self._pages: dict[str, list[int]] = {}
+        self._identity: dict[str, str] = {}
+        self._folded: dict[str, str] = {}
 
     def text(self, doc_id: str) -> str:
         return self.coll.document_text(doc_id) or ""
@@ -172,9 +192,61 @@ class Library:
                 continue
             head = fold(" ".join([d.get("title") or "", d.get("source") or "", d.get("number") or "",
                                   self.text(d["doc_id"])[:head_chars]]).lower())
-            if any(r.pattern().search(head) for r in refs):
+            if any(r.pattern().search(head) or _numbered(r, d.get("number") or "") for r in refs):
                 out.append(d["doc_id"])
         return out
+
+    def page_at(self, doc_id: str, offset: int) -> int | None:
+        """The page of a PDF document an offset is on (None for other formats)."""
+        if doc_id not in self._pages:
+            self._pages[doc_id] = self.coll.document_meta(doc_id).get("page_starts") or []
+        starts = self._pages[doc_id]
+        return bisect.bisect_right(starts, offset) if starts else None
+
+    def identity(self, doc_id: str, head_chars: int = 600) -> str:
+        """Who the document is, folded: its title, number, file name and header block (the text before its
+        preamble "Căn cứ …" or its first article), not what it quotes or cites."""
+        if doc_id not in self._identity:
+            info = self.info(doc_id)
+            head = self.text(doc_id)[:head_chars]
+            cut = _PREAMBLE.search(head)
+            head = head[:cut.start()] if cut else head
+            self._identity[doc_id] = " ".join(fold(" ".join([info.get("title") or "", info.get("number") or "",
+                                                             Path(info.get("source") or "").name, head]).lower()).split())
+        return self._identity[doc_id]
+
+    def titled(self, titles: list[str]) -> list[str]:
+        """Documents a question names by kind and name ("luat dat dai"): those whose identity holds the longest
+        leading part of the name (the kind and at least two of its words, or all of a shorter name)."""
+        out: list[str] = []
+        ids = self.all_ids()
+        for t in titles:
+            words = t.split()
+            for k in range(len(words), 0, -1):
+                if k < min(len(words), 3):
+                    break
+                prefix = re.compile(r"\b" + r"\s+".join(map(re.escape, words[:k])) + r"\b")
+                found = [d for d in ids if prefix.search(self.identity(d))]
+                if found:
+                    out += found
+                    break
+        return list(dict.fromkeys(out))
+
+    def paragraph(self, doc_id: str, start: int, end: int) -> str:
+        """The line (paragraph) of the document a span lies on."""
+        text = self.text(doc_id)
+        a = text.rfind("\n", 0, start) + 1
+        b = text.find("\n", end)
+        return text[a:b if b >= 0 else len(text)]
+
+    def mentions(self, pattern: re.Pattern) -> bool:
+        """Does any document's text (folded) hold the pattern: a document the collection cites or quotes."""
+        for d in self.all_ids():
+            if d not in self._folded:
+                self._folded[d] = fold(self.text(d).lower())
+            if pattern.search(self._folded[d]):
+                return True
+        return False
 
     def all_ids(self, limit: int = 200) -> list[str]:
         docs = [d["doc_id"] for d in self.coll.documents() if d.get("status", "ok") == "ok"]

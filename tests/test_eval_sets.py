@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from eval.sets import context_key, detect_format, load_set
+from eval.sets import QUESTION_TYPES, context_key, detect_format, load_set
 
 SQUAD = {
     "version": "1.1",
@@ -117,3 +117,22 @@ def test_public_sets_read_cleanly_in_place():
     assert len(v.items) == 1000 and len(v.contexts) == 1000 and not v.errors
     a = load_set(public_path("alqac", s))
     assert len(a.items) == 530 and not a.errors
+
+
+def test_genuine_set_reads_cleanly_with_every_type_and_format():
+    """The genuine dev set (documents read in place from ../shared/data/genuine/docs): every question type,
+    every document format labelled, the near misses unanswerable; its scores group by format."""
+    from pathlib import Path
+
+    from eval.run import by_type
+
+    es = load_set(Path(__file__).resolve().parent.parent / "examples" / "datasets" / "dev-genuine.jsonl")
+    assert not es.errors and len(es.items) >= 80
+    assert {i.qtype for i in es.items} == set(QUESTION_TYPES) | {"date", "scope"}
+    assert {i.doc_format for i in es.items} == {"text-pdf", "scan-pdf", "docx", "vbpl-html", "ocr-md"}
+    assert sum(not i.answerable for i in es.items) >= 10
+    assert len({d for i in es.items for d in i.gold_docs}) >= 10
+    rows = [{"type": i.qtype, "format": i.doc_format, "right": 1.0 if i.answerable else None} for i in es.items]
+    per_format = by_type(rows, "format")
+    assert set(per_format) == {"text-pdf", "scan-pdf", "docx", "vbpl-html", "ocr-md", "all"}
+    assert per_format["all"]["n"] == len(es.items) and per_format["docx"]["right"] == 1.0
