@@ -59,6 +59,7 @@ class LegalPath:
     cited: set[str] = field(default_factory=set)  # footnote markers seen in the text ("đai[2]")
     in_notes: bool = False  # past the first footnote text: quoted "Điều 16." lines there are no articles
     note: bool = False  # this line starts a footnote text ("[2] Khoản này được sửa đổi …")
+    closing: bool = False  # this line starts the signature block ("Nơi nhận:", "TM. CHÍNH PHỦ", "Luật này đã được … thông qua")
 
     def feed(self, line: str) -> tuple[str, bool]:
         """The label of this line and whether the line is a heading (starts a Phần/Chương/Mục/Điều/Phụ lục,
@@ -78,7 +79,8 @@ class LegalPath:
             self._push(level, f"{kind} {number}".strip())
             self._bare = kind != "Điều" and len(s) <= len(f"{kind} {number}") + 2
             return self.label, True
-        if _CLOSING.match(s):  # the signature block is not the last article's items (a form in an annex
+        self.closing = bool(_CLOSING.match(s))
+        if self.closing:  # the signature block is not the last article's items (a form in an annex
             self.stack, self._bare = [x for x in self.stack if x[1].startswith("Phụ lục")], False  # stays there)
             return self.label, False
         # "QUY ĐỊNH CHUNG" under a bare "Chương I" is that chapter's title
