@@ -38,11 +38,13 @@ _DIEM = re.compile(r"^([a-zđ])\)\s+\S")
 def heading_of(line: str) -> tuple[int, str, str] | None:
     """(level, kind, number) when the line starts a Phần/Chương/Mục/Điều/Phụ lục."""
     s = line.strip()
-    if not s or len(s) > 300:
+    if not s:
         return None
     for level, kind, pat in _HEADINGS:
         m = pat.match(s)
-        if m:
+        # a long line is a paragraph, except an article whose text runs on after its number ("Điều 2. Nghị
+        # quyết này thay thế …", short resolutions are written so)
+        if m and (len(s) <= 300 or kind == "Điều"):
             number = (m.group(1) or "").strip()
             if kind in ("Chương", "Phần", "Phụ lục"):
                 number = number.upper() if re.fullmatch(_ROMAN, number, _I) else number
