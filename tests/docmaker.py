@@ -411,14 +411,40 @@ SCAN_HEADER = ["VĂN PHÒNG CHÍNH PHỦ", "Số: 153/TB-VPCP", "Hà Nội, ngà
                "Thực hiện Nghị quyết số 29-NQ/TW, các bộ khẩn trương triển khai các giải pháp chống hạn."]
 
 
+SCAN_TABLE = [["Nhiệm vụ", "Cơ quan chủ trì", "Năm"],
+              ["Rà soát hồ chứa nước", "Bộ Nông nghiệp", "2024"],
+              ["Khoan giếng dự phòng", "Tỉnh Ninh Thuận", "2025"]]
+
+
+def draw_ruled_table(image, rows: list[list[str]], top_mm: float, dpi: int = 200, font_pt: float = 11) -> None:
+    """A ruled table drawn on a page image: every cell boxed with 2-pixel rules, as annexes print them."""
+    from PIL import ImageDraw, ImageFont
+
+    px = dpi / 25.4
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.truetype(str(FONT), int(font_pt * dpi / 72))
+    widths = [int(45 * px), int(50 * px), int(20 * px)]
+    height = int(font.size * 2.2)
+    x0, y = int(12 * px), int(top_mm * px)
+    for row in rows:
+        x = x0
+        for w, text in zip(widths, row):
+            draw.rectangle([x, y, x + w, y + height], outline=0, width=2)
+            draw.text((x + int(2 * px), y + int(font.size * 0.5)), text, font=font, fill=0)
+            x += w
+        y += height
+
+
 def write_scan_with_bad_text_layer(path: Path, dpi: int = 200) -> Path:
-    """A scanned page (header block, the document type and title, a body citing another document's number)
+    """A scanned page (header block, the document type and title, a body citing another document's number,
+    a ruled table)
     under an invisible text layer that lost every diacritic, as some scanners' own OCR writes it."""
     import io
 
     from fpdf.enums import TextMode
 
-    image = render_page(SCAN_HEADER, dpi=dpi, height_mm=110)
+    image = render_page(SCAN_HEADER, dpi=dpi, height_mm=150)
+    draw_ruled_table(image, SCAN_TABLE, top_mm=100, dpi=dpi)
     buf = io.BytesIO()
     image.convert("RGB").save(buf, "PNG")
     pdf = _pdf()

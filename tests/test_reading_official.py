@@ -1,6 +1,6 @@
 """How official documents are READ (issue #23), on real files: a saved law web page with its site chrome
 and inline anchors, a consolidated-law PDF with raised footnote markers and a signature block, a scanned page
-whose hidden text layer lost its diacritics (OCR'd for real), and `hoidap docs show` through the CLI; plus the
+whose hidden text layer lost its diacritics, with a ruled table (OCR'd for real), and `hoidap docs show` through the CLI; plus the
 genuine published documents in ../shared/data/genuine when they are there."""
 from __future__ import annotations
 
@@ -56,12 +56,15 @@ def test_footnotes_stay_notes_and_the_signature_is_no_article_item(tmp_path):
     assert label("Điều 2. Mức phí") == "Điều 2 › Khoản 1–2"
 
 
-def test_scan_with_a_garbled_text_layer_is_read_by_ocr_with_its_header(tmp_path):
+def test_scan_with_a_garbled_text_layer_is_read_by_ocr_with_its_header_and_table(tmp_path):
     doc = load(dm.write_scan_with_bad_text_layer(tmp_path / "tb.pdf"))
     assert doc.ocr_pages == [1] and "CHÍNH PHỦ" in doc.text
     h = header(doc.text)
     assert (h.number, h.doc_type) == ("153/TB-VPCP", "THÔNG BÁO")
     assert h.title == "Thông báo kết luận của Thủ tướng về phòng chống hạn hán" and h.title_confidence >= 0.8
+    # the ruled table: rows with their column headers, not OCR fragments
+    assert "Nhiệm vụ: Rà soát hồ chứa nước; Cơ quan chủ trì: Bộ Nông nghiệp; Năm: 2024" in doc.text
+    assert "Nhiệm vụ: Khoan giếng dự phòng; Cơ quan chủ trì: Tỉnh Ninh Thuận; Năm: 2025" in doc.text
 
 
 def test_a_doubtful_number_is_left_empty_never_one_the_body_cites():
