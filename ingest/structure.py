@@ -263,8 +263,8 @@ def _title(lines: list[str], type_at: int | None, doc_type: str) -> tuple[str, f
     for line in lines[type_at + 1:type_at + 6]:
         if _SUBJECT_STOP.match(line) or heading_of(line) or _type_line(line) or line.endswith(";"):
             break
-        if subject and line.isupper() != subject[-1].isupper():
-            break
+        if subject and (line.isupper() != subject[-1].isupper() or re.search(r"[.:;]$", line)):
+            break  # a title line ends without punctuation; a sentence after it is the body
         subject.append(line)
         if len(" ".join(subject)) > 300:
             break
