@@ -191,9 +191,9 @@ HEAD_CHARS = 2500  # the header block sits on the first page
 # "Số: 100/2019/NĐ-CP" at the start of a line, or after the issuer on a line the two header columns
 # share (OCR, plain-text extraction) -- never "Nghị quyết số 26-NQ/TW", a document the text cites
 _OWN_NUMBER = re.compile(r"(?:^|\n|[A-ZĐÀ-Ỹ]{2,}\s+)(?:(?:Số|SỐ)\s*:?|(?:Nghị quyết|Quyết định|Luật|Pháp lệnh) số\s*:)\s*"
-                         r"(\d{1,5}\s*/\s*\d{4}\s*/\s*[A-ZĐ]{1,8}\d{0,2}(?:-[A-ZĐ0-9]{1,12})*"
+                         r"(\d{1,5}\s*/\s*\d{4}\s*/\s*[A-ZĐ]{1,8}\d{0,2}(?:-[A-ZĐ0-9]{1,12}g?)*"
                          r"|\d{1,4}\s*-\s*[A-ZĐ]{1,4}\s*/\s*[A-ZĐ]{1,8}"
-                         r"|\d{1,5}\s*/\s*(?:[A-ZĐ]{1,8}\d{0,2})(?:-[A-ZĐ0-9]{1,12})*)")
+                         r"|\d{1,5}\s*/\s*(?:[A-ZĐ]{1,8}\d{0,2})(?:-[A-ZĐ0-9]{1,12}g?)*)")  # QĐ-TTg
 # the type part of a symbol ("NĐ" in 100/2019/NĐ-CP) for each type line, to check one against the other
 _TYPE_CODE = {"NGHỊ ĐỊNH": "NĐ", "NGHỊ QUYẾT": "NQ|QH", "THÔNG TƯ": "TT", "THÔNG TƯ LIÊN TỊCH": "TTLT",
               "QUYẾT ĐỊNH": "QĐ", "CHỈ THỊ": "CT", "KẾT LUẬN": "KL", "THÔNG BÁO": "TB", "KẾ HOẠCH": "KH",
