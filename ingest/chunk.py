@@ -127,8 +127,9 @@ def chunk_document(
                 stack = [s for s in stack if s[0] < level] + [(level, name)]
         path = " > ".join(s[1] for s in stack)
         first = level is not None
-        # a footnote's text is content, not a heading, but starts a chunk of its own ("\x01")
-        mark = "\x01" if legal.note else "\x00"
+        # a footnote's text and the signature block are content, not headings, but start a chunk ("\x01")
+        mark = "\x01" if legal.note or legal.closing else "\x00"
+        first = first or legal.closing
         for a, b in split_sentences(text, lstart, lend):
             for sa, sb in _split_long(text, a, b, count_tokens, max_tokens):
                 units.append((sa, sb, count_tokens(text[sa:sb]), mark + path if first else path))

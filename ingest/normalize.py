@@ -7,6 +7,7 @@ tone-mark placement ("hoà" -> "hòa", "thuỷ" -> "thủy", "qúy" -> "quý").
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -82,6 +83,7 @@ def _tone_position(low: str) -> int | None:
     return cluster[0]
 
 
+@functools.lru_cache(maxsize=65536)  # a few thousand syllables make up most Vietnamese text
 def fix_tone(syl: str) -> str:
     """Re-place the tone mark of one syllable; returns a string of the same length."""
     bare, tone, _ = _strip_tone(syl)
@@ -96,7 +98,14 @@ def fix_tone(syl: str) -> str:
     return out if len(out) == len(syl) else syl
 
 
+_UNSAFE = re.compile("[" + "".join(sorted(_DROP)) + "\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 def normalize(text: str) -> Normalized:
+    if unicodedata.is_normalized("NFC", text) and not _UNSAFE.search(text):
+        # the common case (NFC text, nothing to drop): every character maps to itself
+        fixed = _WORD.sub(lambda m: fix_tone(m.group(0)), text)
+        return Normalized(text, fixed, list(range(len(text) + 1)))
     out: list[str] = []
     offs: list[int] = []
     i, n = 0, len(text)

@@ -18,6 +18,7 @@ from ingest.layout import Line
 from ingest.tables import table_lines
 
 MIN_TEXT_CHARS = 25  # fewer visible characters than this on a page: no usable text layer, OCR it
+GARBAGE_BELOW = 0.6  # a scan's text layer reading worse than this (structure.readable) is OCR'd again
 PROGRESS_FROM = 20  # a PDF of this many pages shows its pages being read
 
 
@@ -54,7 +55,8 @@ def read_pdf(data: bytes, progress: Callable[[int, int, str], None] | None = Non
                 if progress and total >= PROGRESS_FROM:
                     progress(i, total, f"page {i + 1}")
                 lines = _page_lines(page)
-                if sum(len(x.text.replace(" ", "")) for x in lines if "(cid:" not in x.text) < MIN_TEXT_CHARS:
+                if sum(len(x.text.replace(" ", "")) for x in lines if "(cid:" not in x.text) < MIN_TEXT_CHARS \
+                        or _garbage_layer(page, lines):
                     scanned.append(i)
                 pages.append(lines)
                 heights.append(float(page.height))
@@ -68,6 +70,18 @@ def read_pdf(data: bytes, progress: Callable[[int, int, str], None] | None = Non
     pages = layout.drop_running(pages, heights)
     result.text, result.page_starts = layout.join_pages([layout.paragraphs(p) for p in pages])
     return result
+
+
+def _garbage_layer(page, lines: list[Line]) -> bool:
+    """A scanned page whose hidden text layer (the scanner's own OCR) lost the diacritics or garbled the
+    words ("CQNG HOA XA HOI CHU NGHIA"): the page image is the truth, so it is read by OCR instead."""
+    from ingest.structure import readable
+
+    area = float(page.width * page.height) or 1.0
+    if not any((im["x1"] - im["x0"]) * (im["bottom"] - im["top"]) >= 0.6 * area for im in page.images):
+        return False  # no page-size image: a born-digital page, whatever its language
+    text = " ".join(x.text for x in lines)
+    return readable(text) < GARBAGE_BELOW
 
 
 def _page_lines(page) -> list[Line]:
@@ -156,7 +170,12 @@ def _word_lines(words: list[dict]) -> list[Line]:
 
 
 def _line(words: list[dict]) -> Line:
-    return Line(" ".join(w["text"] for w in words), min(w["x0"] for w in words), max(w["x1"] for w in words),
+    text = words[0]["text"]
+    for prev, w in zip(words, words[1:]):
+        # punctuation set right after a word (after a raised note marker, pdfminer splits it off) keeps no space
+        tight = re.fullmatch(r"[,.;:!?)\]]+", w["text"]) and w["x0"] - prev["x1"] < 0.35 * (w["bottom"] - w["top"])
+        text += ("" if tight else " ") + w["text"]
+    return Line(text, min(w["x0"] for w in words), max(w["x1"] for w in words),
                 min(w["top"] for w in words), max(w["bottom"] for w in words))
 
 

@@ -15,8 +15,9 @@ from ingest.normalize import normalize
 from ingest.store import Collection, StoreError, doc_id_for
 from ingest.structure import combined_terms, header, label_terms, number_terms
 
-# what a chunk row holds changed (2: legal labels, document-number terms); eval caches key on it
-INDEX_VERSION = 2
+# what a chunk row holds changed (2: legal labels, document-number terms; 3: law pages read by their body,
+# header-block numbers and titles, footnotes and signature blocks apart, scan tables); eval caches key on it
+INDEX_VERSION = 3
 EMBED_BATCH = 64  # chunks embedded per call: one call to the model, then one write per document
 
 

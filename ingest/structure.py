@@ -38,11 +38,13 @@ _DIEM = re.compile(r"^([a-zđ])\)\s+\S")
 def heading_of(line: str) -> tuple[int, str, str] | None:
     """(level, kind, number) when the line starts a Phần/Chương/Mục/Điều/Phụ lục."""
     s = line.strip()
-    if not s or len(s) > 300:
+    if not s:
         return None
     for level, kind, pat in _HEADINGS:
         m = pat.match(s)
-        if m:
+        # a long line is a paragraph, except an article whose text runs on after its number ("Điều 2. Nghị
+        # quyết này thay thế …", short resolutions are written so)
+        if m and (len(s) <= 300 or kind == "Điều"):
             number = (m.group(1) or "").strip()
             if kind in ("Chương", "Phần", "Phụ lục"):
                 number = number.upper() if re.fullmatch(_ROMAN, number, _I) else number
@@ -59,6 +61,7 @@ class LegalPath:
     cited: set[str] = field(default_factory=set)  # footnote markers seen in the text ("đai[2]")
     in_notes: bool = False  # past the first footnote text: quoted "Điều 16." lines there are no articles
     note: bool = False  # this line starts a footnote text ("[2] Khoản này được sửa đổi …")
+    closing: bool = False  # this line starts the signature block ("Nơi nhận:", "TM. CHÍNH PHỦ", "Luật này đã được … thông qua")
 
     def feed(self, line: str) -> tuple[str, bool]:
         """The label of this line and whether the line is a heading (starts a Phần/Chương/Mục/Điều/Phụ lục,
@@ -78,7 +81,8 @@ class LegalPath:
             self._push(level, f"{kind} {number}".strip())
             self._bare = kind != "Điều" and len(s) <= len(f"{kind} {number}") + 2
             return self.label, True
-        if _CLOSING.match(s):  # the signature block is not the last article's items (a form in an annex
+        self.closing = bool(_CLOSING.match(s))
+        if self.closing:  # the signature block is not the last article's items (a form in an annex
             self.stack, self._bare = [x for x in self.stack if x[1].startswith("Phụ lục")], False  # stays there)
             return self.label, False
         # "QUY ĐỊNH CHUNG" under a bare "Chương I" is that chapter's title
@@ -187,9 +191,9 @@ HEAD_CHARS = 2500  # the header block sits on the first page
 # "Số: 100/2019/NĐ-CP" at the start of a line, or after the issuer on a line the two header columns
 # share (OCR, plain-text extraction) -- never "Nghị quyết số 26-NQ/TW", a document the text cites
 _OWN_NUMBER = re.compile(r"(?:^|\n|[A-ZĐÀ-Ỹ]{2,}\s+)(?:(?:Số|SỐ)\s*:?|(?:Nghị quyết|Quyết định|Luật|Pháp lệnh) số\s*:)\s*"
-                         r"(\d{1,5}\s*/\s*\d{4}\s*/\s*[A-ZĐ]{1,8}\d{0,2}(?:-[A-ZĐ0-9]{1,12})*"
+                         r"(\d{1,5}\s*/\s*\d{4}\s*/\s*[A-ZĐ]{1,8}\d{0,2}(?:-[A-ZĐ0-9]{1,12}g?)*"
                          r"|\d{1,4}\s*-\s*[A-ZĐ]{1,4}\s*/\s*[A-ZĐ]{1,8}"
-                         r"|\d{1,5}\s*/\s*(?:[A-ZĐ]{1,8}\d{0,2})(?:-[A-ZĐ0-9]{1,12})*)")
+                         r"|\d{1,5}\s*/\s*(?:[A-ZĐ]{1,8}\d{0,2})(?:-[A-ZĐ0-9]{1,12}g?)*)")  # QĐ-TTg
 # the type part of a symbol ("NĐ" in 100/2019/NĐ-CP) for each type line, to check one against the other
 _TYPE_CODE = {"NGHỊ ĐỊNH": "NĐ", "NGHỊ QUYẾT": "NQ|QH", "THÔNG TƯ": "TT", "THÔNG TƯ LIÊN TỊCH": "TTLT",
               "QUYẾT ĐỊNH": "QĐ", "CHỈ THỊ": "CT", "KẾT LUẬN": "KL", "THÔNG BÁO": "TB", "KẾ HOẠCH": "KH",
@@ -259,8 +263,8 @@ def _title(lines: list[str], type_at: int | None, doc_type: str) -> tuple[str, f
     for line in lines[type_at + 1:type_at + 6]:
         if _SUBJECT_STOP.match(line) or heading_of(line) or _type_line(line) or line.endswith(";"):
             break
-        if subject and line.isupper() != subject[-1].isupper():
-            break
+        if subject and (line.isupper() != subject[-1].isupper() or re.search(r"[.:;]$", line)):
+            break  # a title line ends without punctuation; a sentence after it is the body
         subject.append(line)
         if len(" ".join(subject)) > 300:
             break

@@ -313,3 +313,154 @@ def write_table_pdf(path: Path, table=ADMISSIONS_TABLE) -> Path:
     pdf.multi_cell(0, 7, "Số sinh viên nhập học đạt 93,6% số thí sinh trúng tuyển.", new_x="LMARGIN", new_y="NEXT")
     pdf.output(str(path))
     return path
+
+
+# -- a law page of a national legal database (vbpl.vn style) --------------------------------------------------
+
+LAW_ARTICLES = [  # (chapter, chapter title, [(article number, title, clauses)])
+    ("I", "NHỮNG QUY ĐỊNH CHUNG", [
+        (1, "Phạm vi điều chỉnh", ["Luật này quy định về bảo vệ nguồn nước và khai thác nước ngầm trên địa bàn cả nước."]),
+        (2, "Giải thích từ ngữ", ["1. Nước ngầm là nước tồn tại trong các tầng chứa nước dưới mặt đất.",
+                                  "2. Giếng khoan là công trình khai thác nước ngầm có đường kính dưới 110 milimét."]),
+    ]),
+    ("II", "KHAI THÁC NƯỚC NGẦM", [
+        (3, "Giấy phép khai thác", ["1. Tổ chức khai thác nước ngầm trên 10 mét khối mỗi ngày phải có giấy phép.",
+                                    "2. Giấy phép có thời hạn tối đa 10 năm và được gia hạn một lần."]),
+        (4, "Hiệu lực thi hành", ["Luật này có hiệu lực thi hành từ ngày 01 tháng 7 năm 2026."]),
+    ]),
+]
+
+
+def write_law_page(path: Path) -> Path:
+    """A saved law page: site menu, breadcrumb, tab bar, status box, the law (header block as a two-column
+    layout, "Chương I<br>TITLE", article headings with inline anchors `Điều <a name=…></a>1.`), a sidebar
+    "Mục lục" repeating every heading, and the site footer."""
+    body = ['<div class="header-block"><div style="display:table-cell">QUỐC HỘI<br>Luật số: 88/2025/QH15</div>'
+            '<div style="display:table-cell">CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM<br>Độc lập - Tự do - Hạnh phúc</div></div>',
+            "<p align=center><b>LUẬT</b></p>", "<p align=center><b>TÀI NGUYÊN NƯỚC NGẦM</b></p>",
+            "<p><i>Căn cứ Hiến pháp nước Cộng hòa xã hội chủ nghĩa Việt Nam;</i></p>",
+            "<p><i>Quốc hội ban hành Luật Tài nguyên nước ngầm.</i></p>"]
+    toc = []
+    for chapter, title, articles in LAW_ARTICLES:
+        body.append(f'<p align=center><a name="chuong_{chapter}"></a><b>Chương {chapter}</b><br><b>{title}</b></p>')
+        toc.append(f'<div class="toc-item"><span>Chương {chapter}. {title}</span></div>')
+        for number, name, clauses in articles:
+            body.append(f'<p><b>Điều <a name="dieu_{number}"></a>{number}. {name}</b></p>')
+            body += [f"<p>{c}</p>" for c in clauses]
+            toc.append(f'<div class="toc-item"><span>Điều {number}. {name}</span></div>')
+    body += ["<p>Luật này đã được Quốc hội nước Cộng hòa xã hội chủ nghĩa Việt Nam khóa XV, kỳ họp thứ 10 "
+             "thông qua ngày 10 tháng 12 năm 2025.</p>", "<p><b>CHỦ TỊCH QUỐC HỘI</b><br>Trần Văn Mẫu</p>"]
+    page = f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>Luật 88/2025/QH15 - Cơ sở dữ liệu</title>
+<style>.toc-item{{padding:4px}}</style><script>var tracking = "Điều 99. không phải luật";</script></head><body>
+<nav><a href="/">Trang chủ</a> <a href="/van-ban">Văn bản pháp luật</a> <a href="/hoi-dap">Hỏi đáp</a></nav>
+<div class="breadcrumb"><a href="/">Trang chủ</a> › <a href="/luat">Luật</a> › Luật Tài nguyên nước ngầm</div>
+<main><div class="tabs"><span>Nội dung</span> <span>Thuộc tính</span> <span>Lược đồ</span> <span>Tải về</span></div>
+<div class="status"><div>- Hiệu lực: Còn hiệu lực</div><div>- Ngày có hiệu lực: 01/07/2026</div></div>
+<div class="layout"><div class="content">{"".join(body)}</div>
+<aside><div class="toc-title">Mục lục</div>{"".join(toc)}</aside></div></main>
+<footer><p>Cơ sở dữ liệu quốc gia về văn bản pháp luật. Đơn vị chủ quản: Bộ Tư pháp.</p>
+<p>Điều khoản sử dụng | Liên hệ</p></footer></body></html>"""
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
+# -- a consolidated law PDF with footnotes and a signature block --------------------------------------------
+
+FOOTNOTED_LAW = [  # (text, footnote number or None): a marker is raised after the text it follows
+    ("heading", "Điều 1. Phạm vi điều chỉnh", None),
+    ("para", "Luật này quy định về quản lý phí đường bộ theo Nghị quyết số 43/2021/QH15", 1),
+    ("para", ", áp dụng từ ngày 01 tháng 3 năm 2026.", None),
+    ("heading", "Điều 2. Mức phí", None),
+    ("para", "1. Mức phí đối với xe ô tô dưới 10 chỗ là 130.000 đồng mỗi tháng", 2),
+    ("para", ".", None),
+    ("para", "2. Mức phí đối với xe tải là 180.000 đồng mỗi tháng.", None),
+]
+FOOTNOTES = ["[1] Nghị quyết số 43/2021/QH15 được sửa đổi, bổ sung theo Luật số 12/2025/QH15.",
+             "[2] Khoản này được sửa đổi theo quy định tại khoản 3 Điều 1 của Luật số 12/2025/QH15."]
+
+
+def write_footnoted_pdf(path: Path) -> Path:
+    """Articles with raised footnote markers, the adoption statement, "Nơi nhận" and the signer, then the
+    note texts after the last article, as consolidated laws (VBHN) print them."""
+    pdf = _pdf()
+    pdf.add_page()
+    for kind, text, note in FOOTNOTED_LAW:
+        if kind == "heading" or text.startswith(("1.", "2.")) or FOOTNOTED_LAW.index((kind, text, note)) == 1:
+            pdf.ln(7)
+        pdf.set_font("dv", "B" if kind == "heading" else "", 12)
+        pdf.write(6, text)
+        if note:
+            pdf.char_vpos = "SUP"
+            pdf.write(6, f"[{note}]")
+            pdf.char_vpos = "LINE"
+    pdf.ln(10)
+    pdf.set_font("dv", "", 12)
+    for line in ["Luật này đã được Quốc hội khóa XV, kỳ họp thứ 9 thông qua ngày 20 tháng 12 năm 2025.",
+                 "Nơi nhận:", "- Văn phòng Chính phủ;", "- Lưu: VT.", "CHỦ TỊCH QUỐC HỘI", "Trần Văn Mẫu"]:
+        pdf.multi_cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(8)
+    pdf.set_font("dv", "", 10)
+    for line in FOOTNOTES:
+        pdf.multi_cell(0, 5, line, new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(path))
+    return path
+
+
+SCAN_HEADER = ["VĂN PHÒNG CHÍNH PHỦ", "Số: 153/TB-VPCP", "Hà Nội, ngày 12 tháng 4 năm 2024", "THÔNG BÁO",
+               "Kết luận của Thủ tướng về phòng chống hạn hán",
+               "Thực hiện Nghị quyết số 29-NQ/TW, các bộ khẩn trương triển khai các giải pháp chống hạn."]
+
+
+SCAN_TABLE = [["Nhiệm vụ", "Cơ quan chủ trì", "Năm"],
+              ["Rà soát hồ chứa nước", "Bộ Nông nghiệp", "2024"],
+              ["Khoan giếng dự phòng", "Tỉnh Ninh Thuận", "2025"]]
+
+
+def draw_ruled_table(image, rows: list[list[str]], top_mm: float, dpi: int = 200, font_pt: float = 11) -> None:
+    """A ruled table drawn on a page image: every cell boxed with 2-pixel rules, as annexes print them."""
+    from PIL import ImageDraw, ImageFont
+
+    px = dpi / 25.4
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.truetype(str(FONT), int(font_pt * dpi / 72))
+    widths = [int(45 * px), int(50 * px), int(20 * px)]
+    height = int(font.size * 2.2)
+    x0, y = int(12 * px), int(top_mm * px)
+    for row in rows:
+        x = x0
+        for w, text in zip(widths, row):
+            draw.rectangle([x, y, x + w, y + height], outline=0, width=2)
+            draw.text((x + int(2 * px), y + int(font.size * 0.5)), text, font=font, fill=0)
+            x += w
+        y += height
+
+
+def write_scan_with_bad_text_layer(path: Path, dpi: int = 200) -> Path:
+    """A scanned page (header block, the document type and title, a body citing another document's number,
+    a ruled table)
+    under an invisible text layer that lost every diacritic, as some scanners' own OCR writes it."""
+    import io
+
+    from fpdf.enums import TextMode
+
+    image = render_page(SCAN_HEADER, dpi=dpi, height_mm=150)
+    draw_ruled_table(image, SCAN_TABLE, top_mm=100, dpi=dpi)
+    buf = io.BytesIO()
+    image.convert("RGB").save(buf, "PNG")
+    pdf = _pdf()
+    w_mm, h_mm = image.width / dpi * 25.4, image.height / dpi * 25.4
+    pdf.add_page(format=(w_mm, h_mm))
+    pdf.image(buf, 0, 0, w_mm, h_mm)
+    pdf.text_mode = TextMode.INVISIBLE
+    pdf.set_xy(15, 15)
+    for line in SCAN_HEADER:
+        pdf.multi_cell(0, 6, _strip_marks(line).replace("153", "'/gg"), new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(path))
+    return path
+
+
+def _strip_marks(text: str) -> str:
+    import unicodedata
+
+    text = text.replace("đ", "d").replace("Đ", "D")
+    return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
