@@ -28,6 +28,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from rag.conversation_state import STANDALONE_MARK
 from rag.service import NotFound, Service, answer_payload
 from rag.settings import SettingsError
 from rag.uploads import UploadError, UploadTooLarge, check_upload
@@ -164,10 +165,19 @@ def split_messages(messages: list[Message]) -> tuple[str, list[tuple[str, str]]]
     return turns[-1].text().strip(), history
 
 
+def shown(p: dict) -> str:
+    """The message content: a follow-up's answer opens with the question it was read as ("» …"), as in every
+    door; `hoidap.answer` is the answer alone.  Sent back in `messages`, that line tells the next request what
+    this turn was about."""
+    if p["understood"].get("resolved"):
+        return f"{STANDALONE_MARK}{p['standalone_question']}\n\n{p['answer']}"
+    return p["answer"]
+
+
 def completion(a, model: str, cid: str) -> dict:
     p = answer_payload(a)
     return {"id": cid, "object": "chat.completion", "created": int(time.time()), "model": model,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": p["answer"]},
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": shown(p)},
                          "finish_reason": "stop"}],
             "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
             "hoidap": p}
@@ -290,7 +300,7 @@ def _sse(pieces: Iterator, model: str, cid: str) -> Iterator[str]:
                 yield _chunk(cid, model, {"content": piece})
                 continue
             p = answer_payload(piece)
-            rest = rest_of(streamed, p["answer"])
+            rest = rest_of(streamed, shown(p))
             if rest:
                 yield _chunk(cid, model, {"content": rest})
             yield _chunk(cid, model, {}, "stop", hoidap=p)
