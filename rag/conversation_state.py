@@ -56,7 +56,8 @@ _PREDICATE = re.compile(
     r"|xu ly|khieu nai|ket thuc|bat dau|hieu luc|gi|nao|ai|bao nhieu|khi nao|o dau|may|sao|the nao"
     r"|ra sao|khac|so voi|va|voi)\b")
 _ASKS_FIRST = re.compile(r"^(ai|gi|nao|bao nhieu|khi nao|bao gio|o dau|may)\b")
-_QUESTION_LEAD = re.compile(r"^(?:(?:hay |xin )?cho (?:toi )?biet|hay|xin hoi|theo [^,]+,|so sanh(?: giua)?)\s*")
+_QUESTION_LEAD = re.compile(r"^(?:(?:hay |xin )?cho (?:toi )?biet|hay|xin hoi|theo [^,]+,|so sanh(?: giua)?|vi sao|tai sao"
+                            r"|khi nao|bao gio|o dau|lieu)\s*")
 _CLAUSE_ONLY = re.compile(r"\b(?:diem\s+([a-zđ])\b\s*,?\s*)?(?:khoan\s+(\d+))?")
 _COMPARE_BACK = re.compile(r"^(?:con\s+)?(?:so voi|so sanh voi|khac gi (?:so )?voi|khac gi)\s+(.+?)(?:\s+thi)?"
                            r"(?:\s+(?:sao|the nao|ra sao|nhu the nao|khac gi|khac nhau the nao))?\s*[?.!]*$")
@@ -88,9 +89,10 @@ def _anaphors(text: str):
 def subject_of(question: str) -> str:
     """The noun phrase a question is about, as written: the document or article it names, else the words before
     its predicate ("Ngành An toàn thông tin" in "Ngành An toàn thông tin có bao nhiêu …")."""
-    named = named_reference(question)
-    if named:
-        return named
+    return named_reference(question) or _noun_phrase(question)
+
+
+def _noun_phrase(question: str) -> str:
     q = normalize_text(question).strip()
     f = _f(q)
     lead = _QUESTION_LEAD.match(f)
@@ -131,6 +133,7 @@ class Turn:
     document: str = ""  # the document number named, else the cited document's ("37-NQ/TW", "1024/QĐ-ĐHKT")
     document_named: str = ""  # as the question wrote it ("Nghị quyết 37-NQ/TW"), "" when not named
     doc_ids: list[str] = field(default_factory=list)
+    cited: str = ""  # the cited text of its answer ("phòng đó" may name what the answer named)
 
     def as_dict(self) -> dict:
         return {"question": self.question, "subject": self.subject,
@@ -189,7 +192,7 @@ class ConversationState:
         elif len({c.get("doc_id") for c in cites}) == 1:
             number = cites[0].get("doc_number") or ""
         turn = Turn(standalone, subject_of(standalone), article, number, named.group(1) if docs and named else "",
-                    list(dict.fromkeys(c.get("doc_id", "") for c in cites)))
+                    list(dict.fromkeys(c.get("doc_id", "") for c in cites)), " ".join(c.get("text", "") for c in cites))
         self.turns.append(turn)
         return turn
 
@@ -227,6 +230,8 @@ class ConversationState:
         for kind, rule in (("clause", self._clause), ("compare", self._compare), ("instead", self._instead),
                            ("anaphor", self._anaphor), ("subject", self._bare_predicate)):
             out = rule(q)
+            if out == q:
+                return q, ""  # it only looked like a follow-up
             if out:
                 return _tidy(out), f"rule:{kind}"
         if llm is not None:
@@ -285,8 +290,8 @@ class ConversationState:
         if thi and not tail:  # "còn Nghị quyết 37 thì ban hành ngày nào?": a question of its own
             own, pred = x[:thi.start()].strip(), x[thi.end():].strip()
             return f"{own} {pred}?" if pred else ""
-        if not tail and lead and len(x.split()) > 3 and _PREDICATE.search(xf):
-            return _capital(f"{x}?")  # "còn sinh viên năm nhất được xét thế nào": says it all
+        if len(x.split()) > 4 and _PREDICATE.search(xf):
+            return _capital(f"{x}?") if lead else q  # "X làm Y thì sao?": a question of its own
         prev = self.last.question
         if article_refs(xf):
             pm = _ARTICLE_MENTION.search(prev)
@@ -297,7 +302,11 @@ class ConversationState:
         if document_refs(xf):
             pm = _DOC_MENTION.search(prev)
             if pm:
-                return prev[:pm.start()] + x + prev[pm.end():]
+                lo = pm.start()
+                np = _noun_phrase(prev)
+                if np and _f(np).startswith(_DOC_KINDS) and prev.find(np) <= lo < prev.find(np) + len(np):
+                    lo = prev.find(np)  # "Quy chế học bổng 1234/QĐ-ĐHMPN có hiệu lực …": the document is the subject
+                return prev[:lo] + x + prev[pm.end():]
         return _replace_subject(prev, x, self.last.subject)
 
     def _anaphor(self, q: str) -> str:
@@ -322,16 +331,16 @@ class ConversationState:
                 return f"văn bản số {number}"
         if noun in _THING:
             return last.subject
-        # "ngành đó", "hội nghị này": the last subject that starts with that noun
+        # "ngành đó", "hội nghị này": the last subject that starts with that noun (or what the answer named)
         for t in reversed(self.turns):
-            for cand in (t.subject, t.question):
+            for cand in (t.subject, t.question, t.cited):
                 cf = _f(cand)
                 i = cf.find(noun)
                 if i >= 0 and (i == 0 or cf[i - 1] == " "):
                     phrase = cand[i:]
                     pm = _PREDICATE.search(cf, i + len(noun) + 1)
                     out = phrase[:pm.start() - i] if pm else phrase
-                    out = out.strip(" ,?.")
+                    out = re.split(r"[,.;:()]", out)[0].strip(" ,?.")
                     if len(out.split()) >= len(noun.split()):
                         return out
         return ""
