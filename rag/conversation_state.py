@@ -36,8 +36,9 @@ CONDENSE = (
 STANDALONE_MARK = "» "  # how every door shows the question a follow-up was read as
 
 # -- reading a question (on folded text: folding keeps offsets, so spans cut the question as typed) ----------
-_LEAD_CUE = re.compile(r"^\s*(?:(?:the|vay|con)\s+con|con|vay|the)\s+")
+_LEAD_CUE = re.compile(r"^\s*(?:(?:the|vay)\s+con|con)\s+")
 _TAIL_CUE = re.compile(r"\s*(?:thi|the)?\s*(?:sao|the nao|ra sao|nhu the nao|thi sao)\s*(?:nhi|a|vay)?\s*[?.!]*\s*$")
+_TAIL_THI = re.compile(r"\s*\bthi\s+(?:sao|the nao|ra sao|nhu the nao)\s*(?:nhi|a|vay)?\s*[?.!]*\s*$")
 # "điều đó", "quy định này", "nghị quyết ấy", "ngành đó", "nó": a reference back (on the text as typed: folded,
 # "đó" would be "do" = "by"; a question typed without diacritics is matched folded)
 _PRONOUNS = {"accented": r"đó|này|ấy|trên", "folded": r"do|nay|ay|tren"}
@@ -54,7 +55,7 @@ _PREDICATE = re.compile(
     r"\b(co|duoc|la|bi|phai|can|gom|bao gom|quy dinh|ban hanh|to chuc|dien ra|ap dung|do|danh cho|dat|tang"
     r"|giam|keo dai|thu hut|yeu cau|chu tri|tham du|huong|nop|lam|chiu|thay the|neu|noi|de cap|tam dung|dang ky"
     r"|xu ly|khieu nai|ket thuc|bat dau|hieu luc|gi|nao|ai|bao nhieu|khi nao|o dau|may|sao|the nao"
-    r"|ra sao|khac|so voi|va|voi)\b")
+    r"|ra sao|khac|so voi|va|voi|khong|chua|da|se|dang)\b")
 _ASKS_FIRST = re.compile(r"^(ai|gi|nao|bao nhieu|khi nao|bao gio|o dau|may)\b")
 _QUESTION_LEAD = re.compile(r"^(?:(?:hay |xin )?cho (?:toi )?biet|hay|xin hoi|theo [^,]+,|so sanh(?: giua)?|vi sao|tai sao"
                             r"|khi nao|bao gio|o dau|lieu)\s*")
@@ -79,11 +80,10 @@ def _anaphors(text: str):
             yield m.start(), m.end(), "no"
             continue
         nouns = fold(m.group(1)).split()
-        if nouns[-1] in _NOT_ANAPHOR:
-            continue
-        if len(nouns) == 2:  # "ngành học đó", else "áp dụng điều đó" -> "điều đó"
+        if len(nouns) == 2:  # "ngành học đó", "thông tư đó", else "áp dụng điều đó" -> "điều đó"
             yield m.start(1), m.end(), " ".join(nouns)
-        yield m.end(1) - len(nouns[-1]), m.end(), nouns[-1]
+        if nouns[-1] not in _NOT_ANAPHOR:
+            yield m.end(1) - len(nouns[-1]), m.end(), nouns[-1]
 
 
 def subject_of(question: str) -> str:
@@ -230,10 +230,10 @@ class ConversationState:
         for kind, rule in (("clause", self._clause), ("compare", self._compare), ("instead", self._instead),
                            ("anaphor", self._anaphor), ("subject", self._bare_predicate)):
             out = rule(q)
-            if out == q:
-                return q, ""  # it only looked like a follow-up
-            if out:
+            if out and out != q:
                 return _tidy(out), f"rule:{kind}"
+        if len(q.split()) > 6 and _PREDICATE.search(_f(q)):
+            return q, ""  # it only looked like a follow-up: a question of its own
         if llm is not None:
             out = _model_rewrite(llm, q, self)
             if out:
@@ -279,7 +279,7 @@ class ConversationState:
         <predicate>?"; "Còn Điều 15 thì sao?" -> the last question about Điều 15."""
         f = _f(q)
         lead = _LEAD_CUE.match(f)
-        tail = _TAIL_CUE.search(f)
+        tail = _TAIL_THI.search(f) or (_TAIL_CUE.search(f) if lead else None)  # "… thế nào?" alone asks, "thì sao" leans
         if not lead and not tail:
             return ""
         body_a, body_b = lead.end() if lead else 0, tail.start() if tail else len(q)
@@ -293,6 +293,8 @@ class ConversationState:
         if len(x.split()) > 4 and _PREDICATE.search(xf):
             return _capital(f"{x}?") if lead else q  # "X làm Y thì sao?": a question of its own
         prev = self.last.question
+        if re.match(r"(khoan|diem)\s", xf):
+            return ""  # a clause with no article known: nothing to put it in
         if article_refs(xf):
             pm = _ARTICLE_MENTION.search(prev)
             if pm:
