@@ -248,7 +248,8 @@ class ConversationState:
         m = _ARTICLE_MENTION.search(text)
         if not m:
             return text
-        return f"{text[:m.end()]} của văn bản số {number}{text[m.end():]}"
+        name = number if number[:1].isalpha() else f"văn bản số {number}"  # "Nghị định 86/2015/NĐ-CP" as named
+        return f"{text[:m.end()]} của {name}{text[m.end():]}"
 
     def _clause(self, q: str) -> str:
         """"khoản 3", "còn điểm b thì sao?", "khoản 3 áp dụng cho ai?": a clause or point without an article."""
@@ -266,10 +267,10 @@ class ConversationState:
         if _f(rest).strip(" ?") in ("", "thi", "thi sao", "quy dinh"):
             prev = self.last.question
             pm = _ARTICLE_MENTION.search(prev)
-            own = _f(prev[pm.end():]).strip(" ?") if pm else ""
-            tail = prev[pm.end():].strip() if pm and own and not document_refs(own) else " quy định gì?"
-            tail = re.sub(r"(?i)^của văn bản số\s+\S+\s*", "", tail.strip())
-            out = f"{ref_text} {tail}"
+            # the previous question's predicate, after its article and document ("… áp dụng cho ai?")
+            tail = re.sub(r"(?i)^(?:của\s+)?(?:văn bản số\s+)?" + _DOC_MENTION.pattern[4:] + r"?\s*", "",
+                          prev[pm.end():].strip()) if pm else ""
+            out = f"{ref_text} {tail if tail.strip(' ?') else 'quy định gì?'}"
         else:
             out = f"{ref_text} {rest}"
         return self._with_document(_capital(out), number)

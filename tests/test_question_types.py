@@ -277,3 +277,17 @@ def test_highest_or_lowest_is_the_table_row_with_that_figure(docs_home, question
     assert not a["refused"] and len(a["citations"]) == 1, a["answer"]
     assert row in a["citations"][0]["text"], a["answer"]
     assert_whole_units(a, texts)
+
+
+def test_a_model_rewrite_is_kept_only_when_well_formed_and_faithful():
+    """The generator's standalone question (the fallback when no rule reads a follow-up) is kept only when it
+    keeps the follow-up's own words, repeats no phrase and invents nothing (the rewrites of issue #25)."""
+    from rag.conversation_state import acceptable_rewrite
+
+    before = "Điều 14 quy định gì? Nghị quyết 11-NQ/TW ban hành ngày nào?"
+    assert acceptable_rewrite("Khoản 3 Điều 14 quy định gì?", "còn khoản 3 thì sao?", before)
+    assert not acceptable_rewrite("Nghị quyết 37 thì ban hành ngày nào ban hành ngày nào?",
+                                  "Còn Nghị quyết 37 thì ban hành ngày nào?", before)  # a repeated phrase
+    assert not acceptable_rewrite("Sinh viên có thể bị xử lý theo hình thức nào?", "còn khoản 3 thì sao?",
+                                  before)  # drops "khoản 3", invents the rest
+    assert not acceptable_rewrite("Khoản 3 Điều 14 quy định gì? [1]", "còn khoản 3 thì sao?", before)
