@@ -142,12 +142,17 @@ def _run(args, comp, path: Path) -> int:
                          "strip_diacritics": cfg.strip_diacritics, "retrieval_only": cfg.retrieval_only,
                          "dense_weight": s.dense_weight, "fusion": s.fusion, "candidates": s.candidates},
               "command": "hoidap " + " ".join(sys.argv[1:])})
+    return _emit(args, m, res["rows"], write_run, human_summary)
+
+
+def _emit(args, m: dict, rows: list[dict], write, summary) -> int:
+    """Write the run (--out) and print its metrics: JSON with --json, else the summary."""
     if args.out:
-        write_run(args.out, m, res["rows"])
+        write(args.out, m, rows)
     if getattr(args, "json", False):
         print(json.dumps(m, ensure_ascii=False))
     else:
-        print(human_summary(m) + (f"\nrun written to {args.out}" if args.out else ""))
+        print(summary(m) + (f"\nrun written to {args.out}" if args.out else ""))
     return 0
 
 
@@ -167,10 +172,4 @@ def _run_conversations(args, comp, path: Path, es) -> int:
     m = res["metrics"]
     m.update({"set": es.name, "set_path": str(path), "format": "conversations", "collection": coll,
               "bad_rows": len(es.errors), "command": "hoidap " + " ".join(sys.argv[1:])})
-    if args.out:
-        write_conversation_run(args.out, m, res["rows"])
-    if getattr(args, "json", False):
-        print(json.dumps(m, ensure_ascii=False))
-    else:
-        print(conversation_summary(m) + (f"\nrun written to {args.out}" if args.out else ""))
-    return 0
+    return _emit(args, m, res["rows"], write_conversation_run, conversation_summary)
