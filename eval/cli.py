@@ -123,6 +123,8 @@ def _run(args, comp, path: Path) -> int:
         print(f"hoidap eval: {path.name}: skipped {e}", file=sys.stderr)
     if len(es.errors) > 20:
         print(f"hoidap eval: … {len(es.errors) - 20} more bad rows", file=sys.stderr)
+    if es.conversations and not es.items:
+        return _run_conversations(args, comp, path, es)
     if not es.items:
         raise ValueError(f"{path.name}: no usable questions")
     cfg = RunConfig(retrievers=args.retrievers or ["hybrid", "dense", "bm25"], ks=args.k,
@@ -157,10 +159,34 @@ def _run(args, comp, path: Path) -> int:
                          "strip_diacritics": cfg.strip_diacritics, "retrieval_only": cfg.retrieval_only,
                          "dense_weight": s.dense_weight, "fusion": s.fusion, "candidates": s.candidates},
               "command": "hoidap " + " ".join(sys.argv[1:])})
+    return _emit(args, m, res["rows"], write_run, human_summary)
+
+
+def _emit(args, m: dict, rows: list[dict], write, summary) -> int:
+    """Write the run (--out) and print its metrics: JSON with --json, else the summary."""
     if args.out:
-        write_run(args.out, m, res["rows"])
+        write(args.out, m, rows)
     if getattr(args, "json", False):
         print(json.dumps(m, ensure_ascii=False))
     else:
-        print(human_summary(m) + (f"\nrun written to {args.out}" if args.out else ""))
+        print(summary(m) + (f"\nrun written to {args.out}" if args.out else ""))
     return 0
+
+
+def _run_conversations(args, comp, path: Path, es) -> int:
+    """A set of conversations (JSONL rows with `turns`): turn-level accuracy (eval/conversations.py)."""
+    from eval.conversations import conversation_summary, run_conversations, write_conversation_run
+    from eval.run import index_corpus
+
+    coll = comp.settings.collection
+    if args.corpus:
+        bar, up = _bar("index")
+        coll, _ = index_corpus(args.corpus, comp, progress=up)
+        bar.close()
+    bar, up = _bar("turns")
+    res = run_conversations(comp, coll, args.llm, es.conversations, progress=up)
+    bar.close()
+    m = res["metrics"]
+    m.update({"set": es.name, "set_path": str(path), "format": "conversations", "collection": coll,
+              "bad_rows": len(es.errors), "command": "hoidap " + " ".join(sys.argv[1:])})
+    return _emit(args, m, res["rows"], write_conversation_run, conversation_summary)

@@ -22,6 +22,9 @@ JSONL schema (one object per line, blank lines and lines starting with `#` ignor
      "format": "scan-pdf",                  # optional label of the gold document's format: scores per format
      "verdict": "có" | "không" | "không rõ",  # optional, yes/no questions: the expected verdict
      "id": "…"}                             # optional question id (default: the line number)
+
+or, for a conversation, `{"id": "…", "turns": [{"question": "…", "answers": […], "resolves_to": […], "kind": "…",
+"answerable": …, "type": …}, …]}` (eval/conversations.py): the turns are asked in order, follow-ups resolved.
 """
 from __future__ import annotations
 
@@ -75,6 +78,7 @@ class EvalSet:
     items: list[Item]
     contexts: dict[str, str] = field(default_factory=dict)  # key -> context text
     errors: list[RowError] = field(default_factory=list)
+    conversations: list[dict] = field(default_factory=list)  # JSONL rows with "turns"
 
     def contexts_hash(self, keys=None) -> str:
         h = hashlib.sha1()
@@ -253,6 +257,13 @@ def read_jsonl(path: Path) -> EvalSet:
         if not isinstance(o, dict):
             es.errors.append(RowError(n, "not a JSON object"))
             continue
+        if "turns" in o:
+            conv, why = _conversation(o, n)
+            if why:
+                es.errors.append(RowError(n, why))
+            else:
+                es.conversations.append(conv)
+            continue
         q = o.get("question")
         if not isinstance(q, str) or not q.strip():
             es.errors.append(RowError(n, "no 'question'"))
@@ -290,3 +301,19 @@ def read_jsonl(path: Path) -> EvalSet:
                              start, docs, passages, answerable, line=n, qtype=qtype, verdict=verdict,
                              doc_format=doc_format))
     return es
+
+
+def _conversation(o: dict, n: int) -> tuple[dict, str]:
+    """A conversation row: its turns, each with a question (the rest as in eval/conversations.py)."""
+    turns = o["turns"]
+    if not isinstance(turns, list) or not turns:
+        return {}, "'turns' must be a non-empty list"
+    for i, t in enumerate(turns, 1):
+        if not isinstance(t, dict) or not isinstance(t.get("question"), str) or not t["question"].strip():
+            return {}, f"turn {i}: no 'question'"
+        try:
+            t["answers"] = _strings(t.get("answers", t.get("answer")), "answers")
+            t["resolves_to"] = _strings(t.get("resolves_to"), "resolves_to")
+        except ValueError as e:
+            return {}, f"turn {i}: {e}"
+    return {"id": str(o.get("id") or f"line-{n}"), "turns": turns}, ""

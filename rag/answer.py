@@ -12,14 +12,16 @@ from llama_index.core.base.llms.types import ChatMessage
 
 from ingest.normalize import fold
 
-from rag.chat import asks_more, condense
+from rag.chat import asks_more
+from rag.conversation_state import STANDALONE_MARK, ConversationState
 from rag.compose import (UNCLEAR, Composed, bullet, compose_article, compose_comparison, compose_definition,
                           compose_document_fact,
                           compose_list, compose_summary, compose_superlative, compose_yesno, extractive, in_article,
                           mentions, quote, superlative)
 from rag.generate import GeneratorError
+from rag.issue_date import asks_issue_date, compose_issue_date
 from rag.question import Question, asks_of_document, date_qualifiers, document_titles, qualifiers, understand
-from rag.rank import Passage, ranked_sentences, select_passages
+from rag.rank import Passage, answer_type_ok, ranked_sentences, select_passages
 from rag.retrieve import Hit, Retriever
 from rag.units import Library
 from rag.verify import REFUSAL, parse_markers, verify, whole_units
@@ -173,17 +175,28 @@ class Answerer:
         return self._library
 
     def ask(self, question: str, history: list[ChatMessage] | None = None, llm=...,
-            on_token: Callable[[str], None] | None = None) -> Answer:
+            on_token: Callable[[str], None] | None = None, state: ConversationState | None = None) -> Answer:
+        """One answer.  A follow-up is resolved against `state` (what the conversation is about; rebuilt from
+        `history` when not given), which then records this turn; "thêm" answers from `history`."""
         llm = self.llm if llm is ... else llm
         t0 = time.perf_counter()
         if history and asks_more(question):
             return self._more(question, history, llm, on_token, t0)
-        standalone = condense(question, history, llm) if history else question
+        if state is None and history:
+            users = [m.content for m in history if m.role.value == "user"]
+            state = ConversationState.from_turns([(u, "") for u in users])
+        standalone, how = state.resolve(question, llm) if state else (question, "")
+        if on_token and how:  # every door shows the question a follow-up was read as, before its answer
+            on_token(f"{STANDALONE_MARK}{standalone}\n\n")
         q = understand(standalone)
         named = self.named(q, standalone) if self.guardrails else Named()
         a = self._ask(question, standalone, q, llm, on_token, t0, named)
-        a.question_type, a.understood = q.type, q.as_dict()
-        return self._qualified(a, named)
+        a.question_type, a.understood = q.type, {**q.as_dict(), "resolved": how}
+        a = self._qualified(a, named)
+        if state is not None:
+            state.add(standalone, a.citations)
+            a.understood["conversation"] = state.as_dict()
+        return a
 
     def named(self, q: Question, text: str) -> Named:
         """The documents a question names (by number, or by kind and name), and what a figure must meet to answer
@@ -280,6 +293,10 @@ class Answerer:
             if c.passages:
                 sig["basis"] = c.basis
                 return self._shown(c, question, standalone, related, sig, timings, show, t0)
+        if self.guardrails and asks_issue_date(q):  # "Nghị quyết 37 ban hành ngày nào?": its number with a date
+            c = compose_issue_date(q, self.library, hits)
+            if c.passages:
+                return self._shown(c, question, standalone, related, sig, timings, show, t0)
         if self.guardrails and q.type not in ("factoid", "definition"):
             return self._composed(q, question, standalone, hits, answerable, related, sig, timings, show, refuse, t0,
                                   llm, on_token)
@@ -324,6 +341,8 @@ class Answerer:
         if v.removed:
             notice = f"{len(v.removed)} unsupported sentence(s) removed."
         by_n = {p.n: p for p in passages}
+        if not any(answer_type_ok(standalone, by_n[n].text) for n in v.cited):
+            return extract()  # "bao nhiêu …" cited from a sentence with no amount of that kind: never the answer
         cites = [_citation(n, by_n[n]) for n in sorted(v.cited)]
         text, mode = v.text, "generated"
         if quoting:

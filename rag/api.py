@@ -29,6 +29,7 @@ from starlette.background import BackgroundTask
 from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, ConfigDict, Field
 
+from rag.conversation_state import STANDALONE_MARK
 from rag.guard import Guard
 from rag.service import NotFound, QuestionTooLong, Service
 from rag.settings import SettingsError
@@ -140,9 +141,18 @@ def split_messages(messages: list[Message]) -> tuple[str, list[tuple[str, str]]]
     return turns[-1].text().strip(), history
 
 
+def content_of(p: dict) -> str:
+    """The message content: a follow-up's answer opens with the question it was read as ("» …"), as in every
+    door; `hoidap.answer` is the answer alone.  Sent back in `messages`, that line tells the next request what
+    this turn was about."""
+    if p["understood"].get("resolved"):
+        return f"{STANDALONE_MARK}{p['standalone_question']}\n\n{p['answer']}"
+    return p["answer"]
+
+
 def completion(p: dict, model: str, cid: str) -> dict:
     return {"id": cid, "object": "chat.completion", "created": int(time.time()), "model": model,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": p["answer"]},
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content_of(p)},
                          "finish_reason": "stop"}],
             "usage": None,  # not counted: the answer is composed from the documents, not sampled token by token
             "hoidap": p}
@@ -276,7 +286,7 @@ async def _sse(svc: Service, pieces: Iterator, model: str, cid: str, request: Re
                 yield ": working\n\n"
                 continue
             p = svc.shown(piece)
-            yield _chunk(cid, model, {"content": p["answer"]})
+            yield _chunk(cid, model, {"content": content_of(p)})
             yield _chunk(cid, model, {}, "stop", hoidap=p)
     except Exception as e:  # the headers are sent: the error goes in the stream, as OpenAI's does
         yield f"data: {json.dumps({'error': {'message': str(e), 'type': 'server_error'}}, ensure_ascii=False)}\n\n"

@@ -232,25 +232,27 @@ def cmd_chat(args, comp) -> int:
     the standalone question a follow-up was resolved to.  "thêm" lists the items the last answer left out."""
     from llama_index.core.base.llms.types import ChatMessage
 
+    from rag.conversation_state import STANDALONE_MARK, ConversationState
     from rag.service import answer_payload
 
     ans = comp.answerer(llm=args.llm)
     as_json = getattr(args, "json", False)
     history: list = []
+    state = ConversationState()  # what the conversation is about: follow-ups are resolved against it
     if sys.stdin.isatty() and not as_json:
         print("hoidap chat: một câu hỏi mỗi dòng; 'thêm' để xem các ý còn lại; Ctrl-D để thoát.", file=sys.stderr)
     for line in sys.stdin:
         question = line.strip()
         if not question:
             continue
-        last = ans.ask(question, history=history or None)  # "thêm": the items the last answer left out
+        last = ans.ask(question, history=history or None, state=state)  # history: "thêm" re-asks the last one
         history += [ChatMessage(role="user", content=last.standalone_question or question),
                     ChatMessage(role="assistant", content=last.answer)]
         if as_json:
             print(json.dumps(answer_payload(last), ensure_ascii=False), flush=True)
             continue
         if last.standalone_question and last.standalone_question != question:
-            print(f"» {last.standalone_question}")
+            print(f"{STANDALONE_MARK}{last.standalone_question}")
         print(format_answer(last) + "\n", flush=True)
     return 0
 

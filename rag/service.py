@@ -26,6 +26,10 @@ from rag.uploads import UploadError, check_collection_name, collection_dir, stor
 PER_REQUEST = ("retriever", "top_k", "answer_style", "dense_weight", "fusion", "context_passages")
 
 
+def _answer_of(turn) -> str:
+    return turn.get("answer", "") if isinstance(turn, dict) else turn[1]
+
+
 class NotFound(LookupError):
     """An unknown collection, document or job; the message names it."""
 
@@ -127,19 +131,28 @@ class Service:
     def ask(self, question: str, *, collection: str | None = None, history: Sequence[tuple[str, str]] = (),
             settings: Settings | None = None, on_token: Callable[[str], None] | None = None,
             create: bool = True):
-        """One answer; `history` is the chat so far as (question, answer) pairs, oldest first.
+        """One answer; `history` is the chat so far, oldest first: answer payloads (the web chat's and stored
+        conversations' turns) or (question, answer) pairs (the API's messages).  A follow-up is resolved against
+        the conversation's state (rag.conversation_state), rebuilt from them.
         `create=False`: an unknown collection is NotFound instead of a new empty one."""
         from llama_index.core.base.llms.types import ChatMessage
 
+        from rag.conversation_state import ConversationState
+
         s = settings or self.settings
         self.check_question(question, s)
-        history = [(q[: s.max_question_chars], a[: 4 * s.max_question_chars]) for q, a in history]
+        # a client's (question, answer) pairs are bounded; stored turns (dicts) were bounded when asked
+        history = [t if isinstance(t, dict) else (t[0][: s.max_question_chars], t[1][: 4 * s.max_question_chars])
+                   for t in history]
         name = collection or s.collection
         if not create and name not in self.collection_names():
             raise NotFound(f"no collection named '{name}' (collections: {', '.join(self.collection_names()) or 'none'})")
-        msgs = [ChatMessage(role=r, content=c) for q, a in list(history)[-3:] for r, c in (("user", q), ("assistant", a))]
+        turns = list(history)
+        state = ConversationState.from_turns(turns)
+        msgs = [ChatMessage(role=r, content=c) for q, a in zip(state.asked[-3:], [_answer_of(t) for t in turns][-3:])
+                for r, c in (("user", q), ("assistant", a))]
         answerer = self.comp.answerer(collection=name, settings=s)
-        return answerer.ask(question, history=msgs or None, on_token=on_token)
+        return answerer.ask(question, history=msgs or None, on_token=on_token, state=state)
 
     def ask_stream(self, question: str, idle: float | None = None, **kw) -> Iterator:
         """The answer's text as it comes (strings, coalesced), then the Answer itself; with `idle`, an empty
@@ -211,8 +224,7 @@ class Service:
     def chat(self, question: str, conversation: str, owner: str = "", **kw):
         """Ask within a stored conversation (its turns are the history); the answer is added to it."""
         conv = self.conversations.get(owner, conversation)
-        history = [(t["question"], t["answer"]) for t in conv["turns"]]
-        a = self.ask(question, collection=conv["collection"], history=history, **kw)
+        a = self.ask(question, collection=conv["collection"], history=conv["turns"], **kw)
         self.conversations.add_turn(owner, conversation, self.shown(a))
         return a
 

@@ -83,7 +83,27 @@ def test_follow_up_uses_the_previous_turn(client):
     r = _ask(client, "Còn Nghị quyết 37 thì sao?", history=history)
     p = r.model_extra["hoidap"]
     assert p["standalone_question"] == "Nghị quyết 37 được ban hành ngày nào?"
-    assert "01/7/2004" in r.choices[0].message.content
+    content = r.choices[0].message.content
+    assert content.startswith("» Nghị quyết 37 được ban hành ngày nào?\n\n") and "01/7/2004" in content
+
+
+def test_follow_ups_are_resolved_from_the_messages_alone(client):
+    """Stateless messages: the conversation is rebuilt from them (an assistant message's "» …" line says what its
+    turn was read as), and a follow-up with its own predicate is not mixed with the previous question."""
+    history = [{"role": "user", "content": "Hội nghị quán triệt Nghị quyết 11-NQ/TW được tổ chức khi nào?"},
+               {"role": "assistant", "content": "Hội nghị được tổ chức sáng 15-4 [1]."}]
+    r = _ask(client, "Còn Nghị quyết 37 thì ban hành ngày nào?", history=history)
+    p = r.model_extra["hoidap"]
+    assert p["standalone_question"] == "Nghị quyết 37 ban hành ngày nào?"
+    assert "01/7/2004" in p["answer"] and "15-4" not in p["answer"]  # not the previous turn's answer
+    history += [{"role": "user", "content": "Còn Nghị quyết 37 thì ban hành ngày nào?"},
+                {"role": "assistant", "content": r.choices[0].message.content}]
+    chunks = list(client.chat.completions.create(model="hoidap", stream=True, messages=[
+        *history, {"role": "user", "content": "văn bản đó về vấn đề gì?"}]))
+    text = "".join(c.choices[0].delta.content or "" for c in chunks)
+    p = chunks[-1].model_extra["hoidap"]
+    assert p["standalone_question"] == "Nghị quyết 37 về vấn đề gì?"
+    assert text.startswith("» Nghị quyết 37 về vấn đề gì?\n\n") and text.endswith(p["answer"])
 
 
 def test_unknown_collection_is_404_naming_the_models(client):

@@ -116,6 +116,24 @@ def test_eval_jsonl_against_a_collection_and_bad_rows(chdir, capsys):
     assert m["hit@5"] >= 0.8 and m["p@1"] >= 0.6 and "recall@2" in m and "chunk_hit@1" not in m
     assert list(m["baselines"]) == ["bm25"]
 
+    # a set of conversations on the same collection: turns asked in order, scored turn by turn
+    convs = tmp / "convs.jsonl"
+    convs.write_text("\n".join([
+        json.dumps({"id": "hue", "turns": [
+            {"question": "Nước dùng phở được nấu từ gì?", "answers": ["xương bò"]},
+            {"question": "Còn phở Nam Định thì sao?", "resolves_to": ["phở Nam Định"], "kind": "switch"},
+            {"question": "Đại Nội Huế được xây dựng từ năm nào?", "answers": ["1805"]},
+            {"question": "Giá cổ phiếu hôm nay bao nhiêu?", "answerable": False}]}, ensure_ascii=False),
+        json.dumps({"id": "bad", "turns": [{"answers": ["x"]}]})]) + "\n", encoding="utf-8")
+    rc, out, err = hoidap(capsys, "eval", str(convs), "--data-dir", str(home), "--collection", "kb", "--llm", "none",
+                          "--json", "--out", str(tmp / "run"))
+    m = json.loads(out)
+    assert rc == 0 and "line 2: turn 1: no 'question'" in err and m["bad_rows"] == 1
+    assert (m["n_conversations"], m["n_turns"]) == (1, 4) and m["resolution_accuracy"] == 1.0
+    assert m["by_kind"]["switch"]["n"] == 1 and m["turn_accuracy"] >= 0.75
+    rows = [json.loads(x) for x in (tmp / "run" / "results.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert rows[1]["standalone_question"] == "Nước dùng phở Nam Định được nấu từ gì?"
+
 
 def test_eval_cli_subprocess_and_errors(tmp_path):
     p = tmp_path / "x.jsonl"

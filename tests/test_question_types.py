@@ -184,11 +184,35 @@ def test_chat_resolves_follow_ups_and_shows_the_standalone_question(docs_home):
                 input="Điều 4 quy định gì?\nđiều đó quy định mấy bước?\nthêm\n")
     turns = [json.loads(line) for line in p.stdout.strip().splitlines()]
     assert turns[0]["question_type"] == "article"
-    assert turns[1]["standalone_question"] == "Điều 4 quy định mấy bước?"
+    assert turns[1]["standalone_question"] == "Điều 4 của văn bản số 77/QĐ-TV quy định mấy bước?"
     assert turns[2]["refused"] and turns[2]["answer"] == "Câu trả lời trước đã nêu đủ các ý tìm thấy trong tài liệu."
     human = run_cli("chat", "--llm", "none", home=home,
                     input="Quy chế thử nghiệm về thư viện số 77/QĐ-TV áp dụng cho ai?\nCòn Điều 2 thì sao?\n")
     assert re.search(r"^» .*Điều 2", human.stdout, re.M), human.stdout
+
+
+# each kind of follow-up, asked in one `hoidap chat`: (question, the standalone question, a phrase of the answer)
+FOLLOW_UPS = [
+    ("Điều 2 quy định gì?", "Điều 2 quy định gì?", "mượn tối đa 5 cuốn sách"),
+    ("còn khoản 2 thì sao?", "Khoản 2 Điều 2 của văn bản số 77/QĐ-TV quy định gì?", "gia hạn mượn sách một lần"),
+    ("Còn Điều 3 thì sao?", "Điều 3 của văn bản số 77/QĐ-TV quy định gì?", "Mang đồ ăn vào phòng đọc"),
+    ("điểm c thì sao?", "Điểm c Điều 3 của văn bản số 77/QĐ-TV quy định gì?", "Cho người khác mượn thẻ thư viện"),
+    ("Ngành Khai thác máy tàu có bao nhiêu sinh viên nhập học?", None, "Nhập học: 95"),
+    ("Còn ngành Logistics cảng biển thì sao?", "Ngành Logistics cảng biển có bao nhiêu sinh viên nhập học?",
+     "Nhập học: 31"),
+    ("ngành đó có chỉ tiêu bao nhiêu?", "Ngành Logistics cảng biển có chỉ tiêu bao nhiêu?", "Chỉ tiêu: 1.200"),
+    ("Lễ hội hoa xuân được tổ chức khi nào?", None, "sáng 2-2"),
+    ("lễ hội đó thu hút bao nhiêu lượt khách?", "Lễ hội hoa xuân thu hút bao nhiêu lượt khách?", "50.000 lượt khách"),
+]
+
+
+def test_chat_resolves_each_kind_of_follow_up_against_the_conversation(docs_home):
+    home, _ = docs_home
+    p = run_cli("chat", "--llm", "none", "--json", home=home, input="\n".join(q for q, _, _ in FOLLOW_UPS) + "\n")
+    turns = [json.loads(line) for line in p.stdout.strip().splitlines()]
+    for (question, standalone, phrase), t in zip(FOLLOW_UPS, turns, strict=True):
+        assert t["standalone_question"] == (standalone or question), t
+        assert not t["refused"] and phrase in t["answer"], (question, t["answer"])
 
 
 def test_a_long_list_is_capped_and_more_shows_the_rest_in_order(docs_home):
@@ -253,3 +277,17 @@ def test_highest_or_lowest_is_the_table_row_with_that_figure(docs_home, question
     assert not a["refused"] and len(a["citations"]) == 1, a["answer"]
     assert row in a["citations"][0]["text"], a["answer"]
     assert_whole_units(a, texts)
+
+
+def test_a_model_rewrite_is_kept_only_when_well_formed_and_faithful():
+    """The generator's standalone question (the fallback when no rule reads a follow-up) is kept only when it
+    keeps the follow-up's own words, repeats no phrase and invents nothing (the rewrites of issue #25)."""
+    from rag.conversation_state import acceptable_rewrite
+
+    before = "Điều 14 quy định gì? Nghị quyết 11-NQ/TW ban hành ngày nào?"
+    assert acceptable_rewrite("Khoản 3 Điều 14 quy định gì?", "còn khoản 3 thì sao?", before)
+    assert not acceptable_rewrite("Nghị quyết 37 thì ban hành ngày nào ban hành ngày nào?",
+                                  "Còn Nghị quyết 37 thì ban hành ngày nào?", before)  # a repeated phrase
+    assert not acceptable_rewrite("Sinh viên có thể bị xử lý theo hình thức nào?", "còn khoản 3 thì sao?",
+                                  before)  # drops "khoản 3", invents the rest
+    assert not acceptable_rewrite("Khoản 3 Điều 14 quy định gì? [1]", "còn khoản 3 thì sao?", before)

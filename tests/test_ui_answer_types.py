@@ -87,8 +87,15 @@ def test_a_long_list_shows_the_rest_on_more_and_a_follow_up_shows_how_it_was_rea
 
     chat("Điều 2 quy định gì?")
     follow_up = chat("Còn Điều 3 thì sao?")
-    assert lines(follow_up)[0] == "» Điều 3 quy định gì?", follow_up  # the question it was read as, shown
+    # the question it was read as, shown: the article of the document the conversation is about
+    assert lines(follow_up)[0] == "» Điều 3 của văn bản số 77/QĐ-TV quy định gì?", follow_up
     assert marks(follow_up) == ["a)", "b)", "c)"] and "Mang đồ ăn vào phòng đọc" in follow_up
+    point = chat("còn điểm b thì sao?")  # a point of that article
+    assert lines(point)[0] == "» Điểm b Điều 3 của văn bản số 77/QĐ-TV quy định gì?", point
+    assert marks(point) == ["b)"] and "Mang đồ ăn vào phòng đọc" in point
+    chat("Lễ hội hoa xuân được tổ chức khi nào?")
+    pronoun = chat("lễ hội đó thu hút bao nhiêu lượt khách?")  # a reference back to the subject
+    assert lines(pronoun)[0] == "» Lễ hội hoa xuân thu hút bao nhiêu lượt khách?" and "50.000" in pronoun, pronoun
 
     chat("Thư viện phục vụ những loại tài liệu nào?")
     more.wait_for()

@@ -87,8 +87,6 @@ def build_app(svc, llm: str | None = None) -> gr.Blocks:
         cur = svc.settings.collection
         return names if cur in names else [cur, *names]
 
-    def history(turns: list[dict]) -> list[tuple[str, str]]:
-        return [(t["question"], t["answer"]) for t in turns]
 
     # -- chat ---------------------------------------------------------------------------------
     def respond(question, chat, turns, collection, prefs):
@@ -102,7 +100,7 @@ def build_app(svc, llm: str | None = None) -> gr.Blocks:
         yield chat, turns, "", gr.skip(), gr.skip(), gr.skip()
         text, answer = "", None
         try:
-            for piece in svc.ask_stream(question, collection=collection or None, history=history(turns),
+            for piece in svc.ask_stream(question, collection=collection or None, history=turns,
                                         settings=svc.user_settings(prefs or {})):
                 if isinstance(piece, str):
                     text += piece
