@@ -13,6 +13,7 @@ from ingest.embed import Embedder
 from ingest.load import LoadError, find_files, load, read_bytes
 from ingest.normalize import normalize
 from ingest.store import Collection, StoreError, doc_id_for
+from ingest.telemetry import INGEST_CHUNKS, INGEST_FILES, span
 from ingest.structure import combined_terms, document_number, document_type, label_terms, number_terms, official_title
 
 # what a chunk row holds changed (2: legal labels, document-number terms); eval caches key on it
@@ -131,9 +132,11 @@ def ingest_paths(paths: list[Path], coll: Collection, embedder: Embedder, *, chu
         if not buf:
             return
         try:
-            vecs, svecs = embed_chunks(embedder, [(d.text, c) for d in buf for c in d.chunks])
+            with span("ingest.embed", chunks=sum(len(d.chunks) for d in buf)):
+                vecs, svecs = embed_chunks(embedder, [(d.text, c) for d in buf for c in d.chunks])
         except Exception as e:  # a model failure: name it per file, keep what is indexed
             for d in buf:
+                INGEST_FILES.labels("failed").inc()
                 s.failed.append({"path": d.source, "error": f"embedding failed: {type(e).__name__}: {e}"[:300]})
             buf.clear()
             return
@@ -142,10 +145,13 @@ def ingest_paths(paths: list[Path], coll: Collection, embedder: Embedder, *, chu
             n = len(d.chunks)
             lex = [lexical_terms(c, d.meta) for c in d.chunks]
             try:
-                coll.replace_document(d.doc_id, d.source, d.title, d.sha, d.size, d.text, d.chunks, vecs[i:i + n], lex,
-                                      d.meta, frozenset(d.meta.get("ocr_pages", ())),
-                                      svecs[i:i + n] if svecs is not None else None)
+                with span("ingest.store", file=d.source, chunks=n):
+                    coll.replace_document(d.doc_id, d.source, d.title, d.sha, d.size, d.text, d.chunks, vecs[i:i + n],
+                                          lex, d.meta, frozenset(d.meta.get("ocr_pages", ())),
+                                          svecs[i:i + n] if svecs is not None else None)
                 (s.updated if d.existed else s.added).append(d.source)
+                INGEST_FILES.labels("updated" if d.existed else "added").inc()
+                INGEST_CHUNKS.inc(n)
                 s.chunks += n
             except StoreError as e:
                 buf.clear()
@@ -162,24 +168,27 @@ def ingest_paths(paths: list[Path], coll: Collection, embedder: Embedder, *, chu
             progress(k, len(files), path.name)
         doc_id = doc_id_for(source)
         try:
-            data = read_bytes(path, max_bytes)
-            sha = hashlib.sha256(data).hexdigest()
-            state = coll.doc_state(doc_id)
-            if state == (sha, "ok") and doc_id not in pending and coll.index_version(doc_id) >= INDEX_VERSION:
-                s.unchanged.append(source)
-                continue
-            doc = load(path, max_bytes, page_progress)
-            s.warnings += [{"path": source, "warning": w} for w in doc.warnings]
-            norm = normalize(doc.text)
-            chunks = chunk_document(norm, embedder.count_tokens, chunk_tokens, overlap, doc.page_starts or None)
-            if not chunks:
-                raise LoadError("no text found")
+            with span("ingest.file", file=source):  # read, load (OCR), normalize, chunk; embed and store follow
+                data = read_bytes(path, max_bytes)
+                sha = hashlib.sha256(data).hexdigest()
+                state = coll.doc_state(doc_id)
+                if state == (sha, "ok") and doc_id not in pending and coll.index_version(doc_id) >= INDEX_VERSION:
+                    s.unchanged.append(source)
+                    continue
+                doc = load(path, max_bytes, page_progress)
+                s.warnings += [{"path": source, "warning": w} for w in doc.warnings]
+                norm = normalize(doc.text)
+                chunks = chunk_document(norm, embedder.count_tokens, chunk_tokens, overlap, doc.page_starts or None)
+                if not chunks:
+                    raise LoadError("no text found")
         except LoadError as e:
+            INGEST_FILES.labels("failed").inc()
             s.failed.append({"path": source, "error": str(e)})
             continue
         except StoreError:
             raise
         except Exception as e:  # a parser bug on odd input must not stop the whole run
+            INGEST_FILES.labels("failed").inc()
             s.failed.append({"path": source, "error": f"cannot read: {type(e).__name__}: {e}"[:300]})
             continue
         buf.append(_Prepared(doc_id, source, official_title(doc.text) or doc.title, sha, len(data), doc.text, chunks, state is not None,

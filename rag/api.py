@@ -28,6 +28,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from ingest.telemetry import instrument
 from rag.service import NotFound, Service, answer_payload
 from rag.settings import SettingsError
 from rag.uploads import UploadError, UploadTooLarge, check_upload
@@ -220,6 +221,7 @@ def create_app(svc: Service, *, host: str = "127.0.0.1", auth: str | None = None
     app.include_router(openai_router(svc), dependencies=auth)
     app.include_router(documents_router(svc), dependencies=auth)
     app.include_router(conversations_router(svc), dependencies=auth)
+    instrument(app)
     return app
 
 

@@ -156,7 +156,10 @@ def cmd_ingest(args, comp) -> int:
 
     from ingest.pipeline import ingest_paths
 
+    from ingest.telemetry import setup_tracing
+
     s = comp.settings
+    setup_tracing(s.otlp_endpoint)
     if args.reembed:
         comp.store.reembed_collection(s.collection, comp.embedder.model_id)
         args.paths = list(args.paths)

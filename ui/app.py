@@ -479,6 +479,9 @@ def serve(comp, llm: str | None = None, *, host: str | None = None, port: int | 
     s = comp.settings
     host = host or s.host
     check_serving(host, auth if auth is not None else s.auth, s.api_keys)
+    from ingest.telemetry import setup_tracing
+
+    setup_tracing(s.otlp_endpoint)
     svc = Service(comp)
     server = Server(mount(svc, build_app(svc, llm=llm), host, auth), host, port if port is not None else s.port).start()
     if block:
