@@ -142,6 +142,7 @@ class PostgresDatabase:
         self._psycopg = psycopg
         self._local = threading.local()
         try:
+            psycopg.connect(url, connect_timeout=10).close()  # fail at once with the server's reason
             self.pool = ConnectionPool(url, min_size=1, max_size=max_size, kwargs={"autocommit": True},
                                        open=True, timeout=30, name="hoidap")
             self.pool.wait(timeout=15)

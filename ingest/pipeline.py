@@ -106,6 +106,63 @@ def document_meta(doc) -> dict:
     return meta
 
 
+def read_document(path: Path, max_bytes: int, count_tokens, chunk_tokens: int, overlap: int, page_progress=None):
+    """One file's document and chunks (LoadError when it has none)."""
+    doc = load(path, max_bytes, page_progress)
+    norm = normalize(doc.text)
+    chunks = chunk_document(norm, count_tokens, chunk_tokens, overlap, doc.page_starts or None)
+    if not chunks:
+        raise LoadError("no text found")
+    return doc, chunks
+
+
+def files_to_ingest(paths: list[Path], coll: Collection, include, exclude, s: Summary) -> tuple[list[Path], set[str]]:
+    """The files under `paths` (a missing path is a failure in `s`), with every document an interrupted run
+    left `pending` (even when its file was not named this time: nothing indexed is left out of search); and
+    the pending doc ids."""
+    for p in paths:
+        if not p.exists():
+            s.failed.append({"path": str(p), "error": "not found"})
+    files = find_files([p for p in paths if p.exists() or p.is_symlink()], include, exclude)
+    pending = set(coll.pending_documents())
+    if pending:
+        named = {str(f.resolve()) if f.exists() else str(f.absolute()) for f in files}
+        for d in coll.documents():
+            if d["doc_id"] in pending and d["source"] not in named and Path(d["source"]).is_file():
+                files.append(Path(d["source"]))
+    return files, pending
+
+
+def store_document(coll: Collection, d: _Prepared, vecs, lex, svecs, s: Summary) -> None:
+    """Write one prepared document (the crash-safe order of ingest.store); a StoreError stops the run."""
+    n = len(d.chunks)
+    try:
+        with span("ingest.store", file=d.source, chunks=n):
+            coll.replace_document(d.doc_id, d.source, d.title, d.sha, d.size, d.text, d.chunks, vecs, lex, d.meta,
+                                  frozenset(d.meta.get("ocr_pages", ())), svecs)
+    except StoreError as e:
+        done = len(s.added) + len(s.updated)
+        # the store is unusable (e.g. the Chroma server went away): stop with its message
+        raise StoreError(f"{e} (ingest stopped; {done} document(s) stored before this are kept; "
+                         f"run the same command again to finish)") from None
+    (s.updated if d.existed else s.added).append(d.source)
+    INGEST_FILES.labels("updated" if d.existed else "added").inc()
+    INGEST_CHUNKS.inc(n)
+    s.chunks += n
+
+
+def finish(coll: Collection, s: Summary, prune: bool, t0: float) -> Summary:
+    if prune:
+        for d in coll.documents():
+            if not Path(d["source"]).exists():
+                coll.delete_document(d["doc_id"])
+                s.pruned.append(d["source"])
+    if s.added or s.updated or s.pruned:
+        coll.save_lexical()
+    s.seconds = time.time() - t0
+    return s
+
+
 def ingest_paths(paths: list[Path], coll: Collection, embedder: Embedder, *, chunk_tokens: int = 160,
                  overlap: int = 1, max_bytes: int = 25_000_000, include=None, exclude=None, prune: bool = False,
                  progress: Callable[[int, int, str], None] | None = None,
@@ -114,18 +171,7 @@ def ingest_paths(paths: list[Path], coll: Collection, embedder: Embedder, *, chu
     PDF and per page read by OCR."""
     t0 = time.time()
     s = Summary()
-    missing = [p for p in paths if not p.exists()]
-    for p in missing:
-        s.failed.append({"path": str(p), "error": "not found"})
-    files = find_files([p for p in paths if p.exists() or p.is_symlink()], include, exclude)
-    # documents left half-written by an interrupted run (or marked by --reembed) are redone, even when
-    # their files were not named this time: nothing already indexed is left out of search
-    pending = set(coll.pending_documents())
-    if pending:
-        named = {str(f.resolve()) if f.exists() else str(f.absolute()) for f in files}
-        for d in coll.documents():
-            if d["doc_id"] in pending and d["source"] not in named and Path(d["source"]).is_file():
-                files.append(Path(d["source"]))
+    files, pending = files_to_ingest(paths, coll, include, exclude, s)
     buf: list[_Prepared] = []
 
     def flush():
@@ -141,26 +187,14 @@ def ingest_paths(paths: list[Path], coll: Collection, embedder: Embedder, *, chu
             buf.clear()
             return
         i = 0
-        for d in buf:
-            n = len(d.chunks)
-            lex = [lexical_terms(c, d.meta) for c in d.chunks]
-            try:
-                with span("ingest.store", file=d.source, chunks=n):
-                    coll.replace_document(d.doc_id, d.source, d.title, d.sha, d.size, d.text, d.chunks, vecs[i:i + n],
-                                          lex, d.meta, frozenset(d.meta.get("ocr_pages", ())),
-                                          svecs[i:i + n] if svecs is not None else None)
-                (s.updated if d.existed else s.added).append(d.source)
-                INGEST_FILES.labels("updated" if d.existed else "added").inc()
-                INGEST_CHUNKS.inc(n)
-                s.chunks += n
-            except StoreError as e:
-                buf.clear()
-                done = len(s.added) + len(s.updated)
-                # the store is unusable (e.g. the Chroma server went away): stop with its message
-                raise StoreError(f"{e} (ingest stopped; {done} document(s) stored before this are kept; "
-                                 f"run the same command again to finish)") from None
-            i += n
-        buf.clear()
+        try:
+            for d in buf:
+                n = len(d.chunks)
+                store_document(coll, d, vecs[i:i + n], [lexical_terms(c, d.meta) for c in d.chunks],
+                               svecs[i:i + n] if svecs is not None else None, s)
+                i += n
+        finally:
+            buf.clear()
 
     for k, path in enumerate(files):
         source = str(path.resolve()) if path.exists() else str(path.absolute())
@@ -175,12 +209,9 @@ def ingest_paths(paths: list[Path], coll: Collection, embedder: Embedder, *, chu
                 if state == (sha, "ok") and doc_id not in pending and coll.index_version(doc_id) >= INDEX_VERSION:
                     s.unchanged.append(source)
                     continue
-                doc = load(path, max_bytes, page_progress)
+                doc, chunks = read_document(path, max_bytes, embedder.count_tokens, chunk_tokens, overlap,
+                                            page_progress)
                 s.warnings += [{"path": source, "warning": w} for w in doc.warnings]
-                norm = normalize(doc.text)
-                chunks = chunk_document(norm, embedder.count_tokens, chunk_tokens, overlap, doc.page_starts or None)
-                if not chunks:
-                    raise LoadError("no text found")
         except LoadError as e:
             INGEST_FILES.labels("failed").inc()
             s.failed.append({"path": source, "error": str(e)})
@@ -198,15 +229,7 @@ def ingest_paths(paths: list[Path], coll: Collection, embedder: Embedder, *, chu
     flush()
     if progress:
         progress(len(files), len(files), "")
-    if prune:
-        for d in coll.documents():
-            if not Path(d["source"]).exists():
-                coll.delete_document(d["doc_id"])
-                s.pruned.append(d["source"])
-    if s.added or s.updated or s.pruned:
-        coll.save_lexical()
-    s.seconds = time.time() - t0
-    return s
+    return finish(coll, s, prune, t0)
 
 
 def add_sentence_vectors(coll: Collection, embedder: Embedder,

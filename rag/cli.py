@@ -36,6 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--exclude", action="append", help="glob of files to skip (repeatable)")
     p.add_argument("--chunk-tokens", type=int, default=None, dest="chunk_tokens")
     p.add_argument("--reembed", action="store_true", help="rebuild the collection with the current embedder")
+    p.add_argument("--ray", metavar="ADDRESS", default=None,
+                   help="prepare and embed the files on a Ray cluster (HOST:6379, or 'auto'); this process writes "
+                        "(pip install -e \".[cluster]\", docs/deploy.md)")
     _common(p)
 
     p = sub.add_parser("ask", help="answer one question with cited passages")
@@ -180,10 +183,15 @@ def cmd_ingest(args, comp) -> int:
         pages.set_postfix_str(what)
         pages.refresh()
 
-    summary = ingest_paths(list(args.paths), coll, comp.embedder, chunk_tokens=args.chunk_tokens or s.chunk_tokens,
-                           overlap=s.chunk_overlap, max_bytes=int(s.max_file_mb * 1e6),
-                           include=args.include or s.include or None, exclude=args.exclude or s.exclude or None,
-                           prune=args.prune, progress=progress, page_progress=page_progress)
+    kw = dict(chunk_tokens=args.chunk_tokens or s.chunk_tokens, overlap=s.chunk_overlap,
+              max_bytes=int(s.max_file_mb * 1e6), include=args.include or s.include or None,
+              exclude=args.exclude or s.exclude or None, prune=args.prune, progress=progress)
+    if args.ray:
+        from ingest.distributed import ingest_on_ray
+
+        summary = ingest_on_ray(list(args.paths), coll, s.embedder, args.ray, **kw)
+    else:
+        summary = ingest_paths(list(args.paths), coll, comp.embedder, page_progress=page_progress, **kw)
     pages.close()
     bar.close()
     d = summary.as_dict()
