@@ -2,12 +2,9 @@
 replicas on two ports over them, a real OTLP/HTTP receiver for their traces, and their Prometheus /metrics."""
 from __future__ import annotations
 
-import glob
 import json
 import os
-import shutil
 import subprocess
-import tempfile
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,40 +14,12 @@ import httpx
 import pytest
 
 from conftest import HOIDAP, ROOT, SEED, free_port
+from services import Postgres, RayHead
 from test_ingest_lifecycle import start_chroma, stop
 
 pytestmark = pytest.mark.server
 UPLOADED = ("Thông báo số 77/TB-UBND. Từ ngày 12/3/2026, bến phà Cát Lái tạm ngừng hoạt động để sửa chữa cầu tàu. "
             "Người dân đi lại bằng cầu Phú Mỹ trong thời gian này.")
-
-
-def _pg_bin(name: str) -> str:
-    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
-    return found[-1] if found else (shutil.which(name) or name)
-
-
-class Postgres:
-    """A throw-away PostgreSQL cluster on 127.0.0.1 (as user `postgres` when run as root: postgres refuses root)."""
-
-    def __init__(self):
-        self.dir = Path(tempfile.mkdtemp(prefix="hoidap-pg-"))
-        self.port = free_port()
-        self.as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        if self.as_user:
-            shutil.chown(self.dir, "postgres")
-        self._run(_pg_bin("initdb"), "-D", str(self.dir / "data"), "-A", "trust", "-U", "hoidap", "-E", "UTF8",
-                  "--no-sync")
-        self._run(_pg_bin("pg_ctl"), "-D", str(self.dir / "data"), "-l", str(self.dir / "log"), "-w", "-o",
-                  f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
-        self._run(_pg_bin("createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "hoidap", "hoidap")
-        self.url = f"postgresql://hoidap@127.0.0.1:{self.port}/hoidap"
-
-    def _run(self, *cmd: str) -> None:
-        subprocess.run([*self.as_user, *cmd], check=True, capture_output=True, timeout=120)
-
-    def stop(self) -> None:
-        self._run(_pg_bin("pg_ctl"), "-D", str(self.dir / "data"), "-m", "immediate", "stop")
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class OtlpReceiver:
@@ -204,30 +173,11 @@ def test_postgres_schema_is_versioned_and_a_wrong_url_is_named(cluster, tmp_path
 
 @pytest.fixture(scope="module")
 def ray_head():
-    """A local Ray head (2 CPUs, a small object store), in its own process group: stopped by killing that group."""
-    import signal
-
-    port = free_port()
-    tmp = tempfile.mkdtemp(prefix="hdray-")  # short: Ray's socket paths must fit 107 characters
-    ray = str(Path(os.environ.get("VIRTUAL_ENV", Path(HOIDAP[0]).parent.parent)) / "bin" / "ray")
-    p = subprocess.Popen([ray if os.path.exists(ray) else "ray", "start", "--head", "--block", f"--port={port}",
-                          "--num-cpus=2", "--object-store-memory=100000000", "--include-dashboard=false",
-                          "--disable-usage-stats", f"--temp-dir={tmp}"],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    address = f"127.0.0.1:{port}"
+    head = RayHead(num_cpus=2)
     try:
-        deadline = time.time() + 60
-        while subprocess.run([ray, "health-check", "--address", address], capture_output=True).returncode != 0:
-            assert p.poll() is None and time.time() < deadline, "ray head did not start"
-            time.sleep(0.5)
-        yield address
+        yield head.address
     finally:
-        os.killpg(p.pid, signal.SIGTERM)
-        try:
-            p.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(p.pid, signal.SIGKILL)
-        shutil.rmtree(tmp, ignore_errors=True)
+        head.stop()
 
 
 def _task_workers() -> list[int]:
