@@ -9,6 +9,7 @@ duplicates nothing.  The file's bytes travel in Ray's object store, so workers n
 from __future__ import annotations
 
 import hashlib
+import logging
 import tempfile
 import time
 from pathlib import Path
@@ -57,7 +58,7 @@ def connect(address: str) -> None:
     if ray.is_initialized():
         return
     env = {"env_vars": {"PYTHONPATH": str(Path(__file__).resolve().parent.parent)}}
-    kw = dict(runtime_env=env, logging_level="ERROR", log_to_driver=False)
+    kw = dict(runtime_env=env, logging_level=logging.ERROR, log_to_driver=False)
     try:
         ray.init(address=address, **kw)
     except ConnectionError:
