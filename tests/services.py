@@ -70,11 +70,14 @@ class RayHead:
             time.sleep(0.5)
 
     def stop(self) -> None:
-        try:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            self.proc.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        """SIGTERM to the group (`ray start --block` stops its processes), then SIGKILL to whatever is left."""
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(self.proc.pid, sig)
+            except ProcessLookupError:
+                break
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                pass
         shutil.rmtree(self.tmp, ignore_errors=True)
