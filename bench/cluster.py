@@ -19,7 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # this checkout's code, not an installed copy's
 from services import Postgres, RayHead  # noqa: E402
 
 QUESTIONS = ["Nghị quyết 11 do ai chỉ đạo?", "Học bổng khuyến khích học tập dành cho ai?",
