@@ -21,11 +21,11 @@ install: $(BIN)/python
 # torch 2.13.0 (CPU build, from the local wheel cache) keeps sentence-transformers off CUDA builds
 install-test: install
 	$(BIN)/pip install -q "torch==2.13.0"
-	$(BIN)/pip install -q -e ".[test,st]"
+	$(BIN)/pip install -q -e ".[test,st,cluster]"
 	@$(MAKE) --no-print-directory test-system-deps
 
 # the suite needs these; a missing one fails here (no test is skipped for want of a dependency)
-TEST_APT := chromium tesseract-ocr tesseract-ocr-vie poppler-utils gcc
+TEST_APT := chromium tesseract-ocr tesseract-ocr-vie poppler-utils gcc postgresql
 test-system-deps:
 	@missing=$$(for p in $(TEST_APT); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -35,6 +35,7 @@ test-system-deps:
 	    || { echo "ERROR: could not install $$missing (apt-get install -y $(TEST_APT))" >&2; exit 1; }; \
 	fi
 	@for b in /usr/bin/chromium tesseract pdftoppm cc; do command -v $$b >/dev/null || { echo "ERROR: $$b missing after install" >&2; exit 1; }; done
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { echo "ERROR: PostgreSQL's initdb missing after install (apt-get install postgresql)" >&2; exit 1; }
 	@tesseract --list-langs 2>/dev/null | grep -qx vie || { echo "ERROR: tesseract has no Vietnamese (tesseract-ocr-vie)" >&2; exit 1; }
 
 # OCR of scans (the demo corpus has one) needs Tesseract with Vietnamese; without it the scan is reported and skipped

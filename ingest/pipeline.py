@@ -14,6 +14,7 @@ from ingest.load import LoadError, find_files, load, read_bytes
 from ingest.normalize import normalize
 from ingest.store import Collection, StoreError, doc_id_for
 from ingest.structure import combined_terms, header, label_terms, number_terms
+from ingest.telemetry import INGEST_CHUNKS, INGEST_FILES, span
 
 # what a chunk row holds changed (2: legal labels, document-number terms; 3: law pages read by their body,
 # header-block numbers and titles, footnotes and signature blocks apart, scan tables); eval caches key on it
@@ -96,6 +97,11 @@ def lexical_terms(c: Chunk, meta: dict) -> tuple:
     return lexical.encode(embed_text(c), articles + numbers + combined_terms(numbers, articles))
 
 
+def document_title(doc) -> str:
+    """The title of the header block (title lines), else the loader's first readable line or file name."""
+    return header(doc.text).title or doc.title
+
+
 def document_meta(doc) -> dict:
     h = header(doc.text)
     meta = {"number": h.number, "number_confidence": round(h.number_confidence, 2), "doc_type": h.doc_type,
@@ -107,91 +113,52 @@ def document_meta(doc) -> dict:
     return meta
 
 
-def ingest_paths(paths: list[Path], coll: Collection, embedder: Embedder, *, chunk_tokens: int = 160,
-                 overlap: int = 1, max_bytes: int = 25_000_000, include=None, exclude=None, prune: bool = False,
-                 progress: Callable[[int, int, str], None] | None = None,
-                 page_progress: Callable[[int, int, str], None] | None = None) -> Summary:
-    """`progress(done, total, name)` per file; `page_progress(done, total, what)` per page of a long
-    PDF and per page read by OCR."""
-    t0 = time.time()
-    s = Summary()
-    missing = [p for p in paths if not p.exists()]
-    for p in missing:
-        s.failed.append({"path": str(p), "error": "not found"})
+def read_document(path: Path, max_bytes: int, count_tokens, chunk_tokens: int, overlap: int, page_progress=None):
+    """One file's document and chunks (LoadError when it has none)."""
+    doc = load(path, max_bytes, page_progress)
+    norm = normalize(doc.text)
+    chunks = chunk_document(norm, count_tokens, chunk_tokens, overlap, doc.page_starts or None)
+    if not chunks:
+        raise LoadError("no text found")
+    return doc, chunks
+
+
+def files_to_ingest(paths: list[Path], coll: Collection, include, exclude, s: Summary) -> tuple[list[Path], set[str]]:
+    """The files under `paths` (a missing path is a failure in `s`), with every document an interrupted run
+    left `pending` (even when its file was not named this time: nothing indexed is left out of search); and
+    the pending doc ids."""
+    for p in paths:
+        if not p.exists():
+            s.failed.append({"path": str(p), "error": "not found"})
     files = find_files([p for p in paths if p.exists() or p.is_symlink()], include, exclude)
-    # documents left half-written by an interrupted run (or marked by --reembed) are redone, even when
-    # their files were not named this time: nothing already indexed is left out of search
     pending = set(coll.pending_documents())
     if pending:
         named = {str(f.resolve()) if f.exists() else str(f.absolute()) for f in files}
         for d in coll.documents():
             if d["doc_id"] in pending and d["source"] not in named and Path(d["source"]).is_file():
                 files.append(Path(d["source"]))
-    buf: list[_Prepared] = []
+    return files, pending
 
-    def flush():
-        if not buf:
-            return
-        try:
-            vecs, svecs = embed_chunks(embedder, [(d.text, c) for d in buf for c in d.chunks])
-        except Exception as e:  # a model failure: name it per file, keep what is indexed
-            for d in buf:
-                s.failed.append({"path": d.source, "error": f"embedding failed: {type(e).__name__}: {e}"[:300]})
-            buf.clear()
-            return
-        i = 0
-        for d in buf:
-            n = len(d.chunks)
-            lex = [lexical_terms(c, d.meta) for c in d.chunks]
-            try:
-                coll.replace_document(d.doc_id, d.source, d.title, d.sha, d.size, d.text, d.chunks, vecs[i:i + n], lex,
-                                      d.meta, frozenset(d.meta.get("ocr_pages", ())),
-                                      svecs[i:i + n] if svecs is not None else None)
-                (s.updated if d.existed else s.added).append(d.source)
-                s.chunks += n
-            except StoreError as e:
-                buf.clear()
-                done = len(s.added) + len(s.updated)
-                # the store is unusable (e.g. the Chroma server went away): stop with its message
-                raise StoreError(f"{e} (ingest stopped; {done} document(s) stored before this are kept; "
-                                 f"run the same command again to finish)") from None
-            i += n
-        buf.clear()
 
-    for k, path in enumerate(files):
-        source = str(path.resolve()) if path.exists() else str(path.absolute())
-        if progress:
-            progress(k, len(files), path.name)
-        doc_id = doc_id_for(source)
-        try:
-            data = read_bytes(path, max_bytes)
-            sha = hashlib.sha256(data).hexdigest()
-            state = coll.doc_state(doc_id)
-            if state == (sha, "ok") and doc_id not in pending and coll.index_version(doc_id) >= INDEX_VERSION:
-                s.unchanged.append(source)
-                continue
-            doc = load(path, max_bytes, page_progress)
-            s.warnings += [{"path": source, "warning": w} for w in doc.warnings]
-            norm = normalize(doc.text)
-            chunks = chunk_document(norm, embedder.count_tokens, chunk_tokens, overlap, doc.page_starts or None)
-            if not chunks:
-                raise LoadError("no text found")
-        except LoadError as e:
-            s.failed.append({"path": source, "error": str(e)})
-            continue
-        except StoreError:
-            raise
-        except Exception as e:  # a parser bug on odd input must not stop the whole run
-            s.failed.append({"path": source, "error": f"cannot read: {type(e).__name__}: {e}"[:300]})
-            continue
-        meta = document_meta(doc)
-        title = header(doc.text).title or doc.title
-        buf.append(_Prepared(doc_id, source, title, sha, len(data), doc.text, chunks, state is not None, meta))
-        if sum(len(d.chunks) for d in buf) >= EMBED_BATCH:
-            flush()
-    flush()
-    if progress:
-        progress(len(files), len(files), "")
+def store_document(coll: Collection, d: _Prepared, vecs, lex, svecs, s: Summary) -> None:
+    """Write one prepared document (the crash-safe order of ingest.store); a StoreError stops the run."""
+    n = len(d.chunks)
+    try:
+        with span("ingest.store", file=d.source, chunks=n):
+            coll.replace_document(d.doc_id, d.source, d.title, d.sha, d.size, d.text, d.chunks, vecs, lex, d.meta,
+                                  frozenset(d.meta.get("ocr_pages", ())), svecs)
+    except StoreError as e:
+        done = len(s.added) + len(s.updated)
+        # the store is unusable (e.g. the Chroma server went away): stop with its message
+        raise StoreError(f"{e} (ingest stopped; {done} document(s) stored before this are kept; "
+                         f"run the same command again to finish)") from None
+    (s.updated if d.existed else s.added).append(d.source)
+    INGEST_FILES.labels("updated" if d.existed else "added").inc()
+    INGEST_CHUNKS.inc(n)
+    s.chunks += n
+
+
+def finish(coll: Collection, s: Summary, prune: bool, t0: float) -> Summary:
     if prune:
         for d in coll.documents():
             if not Path(d["source"]).exists():
@@ -201,6 +168,75 @@ def ingest_paths(paths: list[Path], coll: Collection, embedder: Embedder, *, chu
         coll.save_lexical()
     s.seconds = time.time() - t0
     return s
+
+
+def ingest_paths(paths: list[Path], coll: Collection, embedder: Embedder, *, chunk_tokens: int = 160,
+                 overlap: int = 1, max_bytes: int = 25_000_000, include=None, exclude=None, prune: bool = False,
+                 progress: Callable[[int, int, str], None] | None = None,
+                 page_progress: Callable[[int, int, str], None] | None = None) -> Summary:
+    """`progress(done, total, name)` per file; `page_progress(done, total, what)` per page of a long
+    PDF and per page read by OCR."""
+    t0 = time.time()
+    s = Summary()
+    files, pending = files_to_ingest(paths, coll, include, exclude, s)
+    buf: list[_Prepared] = []
+
+    def flush():
+        if not buf:
+            return
+        try:
+            with span("ingest.embed", chunks=sum(len(d.chunks) for d in buf)):
+                vecs, svecs = embed_chunks(embedder, [(d.text, c) for d in buf for c in d.chunks])
+        except Exception as e:  # a model failure: name it per file, keep what is indexed
+            for d in buf:
+                INGEST_FILES.labels("failed").inc()
+                s.failed.append({"path": d.source, "error": f"embedding failed: {type(e).__name__}: {e}"[:300]})
+            buf.clear()
+            return
+        i = 0
+        try:
+            for d in buf:
+                n = len(d.chunks)
+                store_document(coll, d, vecs[i:i + n], [lexical_terms(c, d.meta) for c in d.chunks],
+                               svecs[i:i + n] if svecs is not None else None, s)
+                i += n
+        finally:
+            buf.clear()
+
+    for k, path in enumerate(files):
+        source = str(path.resolve()) if path.exists() else str(path.absolute())
+        if progress:
+            progress(k, len(files), path.name)
+        doc_id = doc_id_for(source)
+        try:
+            with span("ingest.file", file=source):  # read, load (OCR), normalize, chunk; embed and store follow
+                data = read_bytes(path, max_bytes)
+                sha = hashlib.sha256(data).hexdigest()
+                state = coll.doc_state(doc_id)
+                if state == (sha, "ok") and doc_id not in pending and coll.index_version(doc_id) >= INDEX_VERSION:
+                    s.unchanged.append(source)
+                    continue
+                doc, chunks = read_document(path, max_bytes, embedder.count_tokens, chunk_tokens, overlap,
+                                            page_progress)
+                s.warnings += [{"path": source, "warning": w} for w in doc.warnings]
+        except LoadError as e:
+            INGEST_FILES.labels("failed").inc()
+            s.failed.append({"path": source, "error": str(e)})
+            continue
+        except StoreError:
+            raise
+        except Exception as e:  # a parser bug on odd input must not stop the whole run
+            INGEST_FILES.labels("failed").inc()
+            s.failed.append({"path": source, "error": f"cannot read: {type(e).__name__}: {e}"[:300]})
+            continue
+        buf.append(_Prepared(doc_id, source, document_title(doc), sha, len(data), doc.text, chunks, state is not None,
+                             document_meta(doc)))
+        if sum(len(d.chunks) for d in buf) >= EMBED_BATCH:
+            flush()
+    flush()
+    if progress:
+        progress(len(files), len(files), "")
+    return finish(coll, s, prune, t0)
 
 
 def add_sentence_vectors(coll: Collection, embedder: Embedder,

@@ -12,7 +12,6 @@ import json
 import os
 import re
 import shutil
-import sqlite3
 import threading
 import time
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ingest.db import DatabaseError, SqliteDatabase, postgres
 from ingest.lexical import BM25
 
 SCHEMA = """
@@ -81,22 +81,28 @@ def chroma_name(name: str) -> str:
 class Store:
     """All collections of one data directory."""
 
-    def __init__(self, home: Path, chroma_url: str | None = None):
+    def __init__(self, home: Path, chroma_url: str | None = None, database_url: str | None = None):
+        """`database_url`: postgresql://... to keep the rows in PostgreSQL (shared by replicas); the data
+        directory then holds only this machine's copy of the lexical index (and embedded Chroma, if used)."""
         self.home = Path(home)
         self.home.mkdir(parents=True, exist_ok=True)
         self.chroma_url = chroma_url
-        self.db = sqlite3.connect(self.home / "hoidap.db", check_same_thread=False, timeout=60)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.executescript(SCHEMA)
-        for table, column, kind in ADDED_COLUMNS:
-            have = {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}
-            if column not in have:
-                self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
-        self.db.commit()
+        if database_url:
+            try:
+                self.db = postgres(database_url)
+            except DatabaseError as e:
+                raise StoreError(str(e)) from None
+        else:
+            self.db = SqliteDatabase(self.home / "hoidap.db")
+            self.db.executescript(SCHEMA)
+            for table, column, kind in ADDED_COLUMNS:
+                if column not in self.db.table_columns(table):
+                    self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+            self.db.commit()
         self.lock = threading.RLock()
         self._client = None
         self._collections: dict[str, Collection] = {}
-        self._seen_version = self.db.execute("PRAGMA data_version").fetchone()[0]
+        self._seen_version = self.db.data_version()
 
     def sync(self) -> None:
         """Follow another process's writes (`hoidap ingest` beside `hoidap serve`): when another connection has
@@ -104,7 +110,7 @@ class Store:
         here keeps serving the vectors it had loaded (measured: a running server's dense search missed all 30
         documents a CLI ingest had added).  A Chroma server needs nothing: every query asks it."""
         with self.lock:
-            version = self.db.execute("PRAGMA data_version").fetchone()[0]
+            version = self.db.data_version()
             if version == self._seen_version:
                 return
             self._seen_version = version
@@ -152,11 +158,12 @@ class Store:
             if row is None:
                 if not create:
                     raise StoreError(f"no collection named '{name}' (see `hoidap collections list`)")
-                self.db.execute(
-                    "INSERT INTO collections (name, chroma_name, embed_model, created) VALUES (?,?,?,?)",
-                    (name, chroma_name(name), embed_model, time.time())
-                )
-                self.db.commit()
+                # the first generation is unique, so a saved lexical index of a deleted collection of the same
+                # name (on another replica, which did not delete its copy) is never taken for this one's
+                with self.db:
+                    self.db.execute(
+                        "INSERT INTO collections (name, chroma_name, embed_model, created, generation) "
+                        "VALUES (?,?,?,?,?)", (name, chroma_name(name), embed_model, time.time(), time.time_ns() // 1000))
                 row = (chroma_name(name), embed_model)
             if row[1] != embed_model:
                 raise EmbeddingMismatch(
@@ -169,7 +176,7 @@ class Store:
 
     def collections(self) -> list[dict]:
         rows = self.db.execute(
-            "SELECT c.name, c.embed_model, COUNT(d.doc_id), COALESCE(SUM(d.n_chunks),0) FROM collections c "
+            "SELECT c.name, c.embed_model, COUNT(d.doc_id), CAST(COALESCE(SUM(d.n_chunks), 0) AS INTEGER) FROM collections c "
             "LEFT JOIN documents d ON d.collection=c.name AND d.status='ok' GROUP BY c.name ORDER BY c.name"
         ).fetchall()
         return [{"name": r[0], "embed_model": r[1], "documents": r[2], "chunks": r[3]} for r in rows]
@@ -346,7 +353,8 @@ class Collection:
 
     def _insert_sentences(self, rows) -> None:
         self.db.executemany(
-            "INSERT OR REPLACE INTO sentences (collection, chunk_id, start, vec) VALUES (?,?,?,?)",
+            "INSERT INTO sentences (collection, chunk_id, start, vec) VALUES (?,?,?,?) "
+            "ON CONFLICT (collection, chunk_id, start) DO UPDATE SET vec = excluded.vec",
             [(self.name, cid, int(start), np.asarray(v, SENTENCE_DTYPE).tobytes())
              for cid, sents in rows for start, v in sents])
 
@@ -416,7 +424,7 @@ class Collection:
         return r[0] if r else None
 
     def document_slice(self, doc_id: str, start: int, end: int) -> str:
-        r = self.db.execute("SELECT substr(text, ?, ?) FROM documents WHERE collection=? AND doc_id=?",
+        r = self.db.execute("SELECT substr(text, CAST(? AS INTEGER), CAST(? AS INTEGER)) FROM documents WHERE collection=? AND doc_id=?",
                             (start + 1, end - start, self.name, doc_id)).fetchone()
         return r[0] if r else ""
 
@@ -462,8 +470,7 @@ class Collection:
 
     def _open_lexical(self) -> BM25:
         """The saved index of the current generation, memory-mapped; else built from SQLite and saved."""
-        self.db.execute("BEGIN")  # one read snapshot: the generation and the rows it counts
-        try:
+        with self.db.snapshot():  # the generation and the rows it counts
             gen = self._generation()
             path = self._lexical_dir() / f"g{gen}"
             if (path / "segments.json").exists():
@@ -478,8 +485,6 @@ class Collection:
             except OSError:  # disk full or read-only: build in memory
                 shutil.rmtree(tmp, ignore_errors=True)
                 b = BM25.from_rows(self._lexical_rows(), loader=self._lexical_rows)
-        finally:
-            self.db.commit()
         return b
 
     @staticmethod
@@ -497,14 +502,14 @@ class Collection:
         with self.lock:
             if not (self._lexical_dir() / f"g{self._generation()}" / "segments.json").exists():
                 self._bm25 = self._open_lexical()
-                self._bm25_version = self.db.execute("PRAGMA data_version").fetchone()[0]
+                self._bm25_version = self.db.data_version()
 
     @property
     def bm25(self) -> BM25:
         with self.lock:
             # PRAGMA data_version changes when ANOTHER connection commits (e.g. `hoidap ingest` run beside
             # `hoidap serve`): the index is then reopened from the saved or committed rows
-            version = self.db.execute("PRAGMA data_version").fetchone()[0]
+            version = self.db.data_version()
             if self._bm25 is not None and version != self._bm25_version:
                 self._bm25 = None
             if self._bm25 is None or self._bm25.stale:

@@ -11,6 +11,7 @@ from typing import Callable
 from llama_index.core.base.llms.types import ChatMessage
 
 from ingest.normalize import fold
+from ingest.telemetry import traced
 
 from rag.chat import asks_more
 from rag.conversation_state import STANDALONE_MARK, ConversationState
@@ -174,6 +175,7 @@ class Answerer:
             self._library = Library(self.retriever.coll)
         return self._library
 
+    @traced("answer")
     def ask(self, question: str, history: list[ChatMessage] | None = None, llm=...,
             on_token: Callable[[str], None] | None = None, state: ConversationState | None = None) -> Answer:
         """One answer.  A follow-up is resolved against `state` (what the conversation is about; rebuilt from
@@ -372,6 +374,7 @@ class Answerer:
         hits, raw = self.retriever.search(text)
         return hits if self.decide(text, hits, raw)[0] else []
 
+    @traced("compose")
     def _composed(self, q: Question, question, standalone, hits, answerable, related, sig, timings, show, refuse,
                   t0, llm=None, on_token=None) -> Answer:
         """Lists, procedures, articles, yes/no, summaries and comparisons: whole units of the sources, composed for
@@ -458,6 +461,7 @@ class Answerer:
         return Answer(question, raw.strip(), refused, [] if refused else cites, related, "bare", "", standalone,
                       sig, timings)
 
+    @traced("generate")
     def _generate(self, llm, passages: list[str], question: str, on_token, t0: float, timings: dict,
                   system: str = SYSTEM, max_tokens: int | None = None) -> str:
         """Stream the generator's answer over numbered passages; records the time to the first token."""

@@ -29,6 +29,7 @@ from starlette.background import BackgroundTask
 from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, ConfigDict, Field
 
+from ingest.telemetry import instrument
 from rag.conversation_state import STANDALONE_MARK
 from rag.guard import Guard
 from rag.service import NotFound, QuestionTooLong, Service
@@ -180,6 +181,7 @@ def create_app(svc: Service) -> FastAPI:
     app.include_router(openai_router(svc))
     app.include_router(documents_router(svc))
     app.include_router(conversations_router(svc))
+    instrument(app)
     return app
 
 

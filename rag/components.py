@@ -18,7 +18,7 @@ class Components:
     def store(self):
         from ingest.store import Store
 
-        return Store(self.settings.home, self.settings.chroma_url)
+        return Store(self.settings.home, self.settings.chroma_url, self.settings.database_url)
 
     @cached_property
     def embedder(self):

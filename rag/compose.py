@@ -13,6 +13,7 @@ import numpy as np
 
 from ingest.lexical import syllables, terms
 from ingest.normalize import fold, normalize_text
+from ingest.telemetry import traced
 from rag.question import ArticleRef, Question
 from rag.rank import (PROMPT_MARGIN, QUESTION_WORDS, STOPWORDS, Passage, answer_type_ok, content_terms, coverage, in_context,
                       ranked_sentences)
@@ -20,6 +21,7 @@ from rag.retrieve import Hit
 from rag.units import Library, Unit, inline_items
 
 
+@traced("compose")
 def extractive(question: str, hits: list[Hit], embedder=None, depth: int = 3,
                ranked=None) -> tuple[str, list[Passage]]:
     """The best-matching sentence of the top passages, with its [n]; none when no top sentence fits
@@ -364,6 +366,7 @@ def row_cells(units: list[Unit], i: int) -> dict[str, str]:
     return dict(zip(head, cells)) if j < i and len(head) == len(cells) else {}
 
 
+@traced("compose")
 def compose_superlative(q: Question, ranked, lib: Library, hits: list[Hit], depth: int = 10) -> Composed:
     """The row with the highest (lowest) figure in the column the question names, of the table of the best-ranked
     row; total rows are left out.  Empty when the question asks no superlative or no ranked table fits."""
@@ -396,6 +399,7 @@ def compose_superlative(q: Question, ranked, lib: Library, hits: list[Hit], dept
     return Composed("", [])
 
 
+@traced("compose")
 def compose_definition(q: Question, ranked, depth: int = 20, lib: Library | None = None) -> Composed:
     """The best-ranked sentence that defines the term; none (the factoid path answers) when no top sentence
     does."""

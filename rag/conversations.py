@@ -7,7 +7,6 @@ answer payloads (docs/api.md), so an export carries every citation with its offs
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 import time
 import uuid
@@ -28,17 +27,25 @@ TITLE_MAX = 80
 
 
 class Conversations:
-    def __init__(self, home: Path):
-        Path(home).mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(Path(home) / "conversations.db", check_same_thread=False, timeout=30)
-        self.db.execute("PRAGMA foreign_keys=ON")
-        self.db.executescript(SCHEMA)
+    def __init__(self, home: Path, database_url: str | None = None):
+        """In DATA_DIR/conversations.db, or in PostgreSQL beside the documents (`database_url`): then every
+        replica serving that database continues any conversation."""
+        from ingest.db import SqliteDatabase, postgres
+
+        if database_url:
+            self.db = postgres(database_url)
+        else:
+            Path(home).mkdir(parents=True, exist_ok=True)
+            self.db = SqliteDatabase(Path(home) / "conversations.db", timeout=30)
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self.db.executescript(SCHEMA)
         self.lock = threading.Lock()
 
     def create(self, owner: str, collection: str, title: str = "") -> dict:
         cid, now = uuid.uuid4().hex[:12], time.time()
         with self.lock, self.db:
-            self.db.execute("INSERT INTO conversations VALUES (?,?,?,?,?,?)",
+            self.db.execute("INSERT INTO conversations (id, owner, title, collection, created, updated) "
+                            "VALUES (?,?,?,?,?,?)",
                             (cid, owner, title.strip()[:TITLE_MAX], collection, now, now))
         return self._row(owner, cid)
 
@@ -69,7 +76,8 @@ class Conversations:
         conv = self._row(owner, cid)
         now = time.time()
         with self.lock, self.db:
-            self.db.execute("INSERT INTO turns VALUES (?, (SELECT COUNT(*) FROM turns WHERE conversation = ?), ?, ?)",
+            self.db.execute("INSERT INTO turns (conversation, i, payload, created) "
+                            "VALUES (?, (SELECT COUNT(*) FROM turns WHERE conversation = ?), ?, ?)",
                             (cid, cid, json.dumps(payload, ensure_ascii=False), now))
             title = conv["title"] or " ".join(payload["question"].split())[:TITLE_MAX]
             self.db.execute("UPDATE conversations SET updated = ?, title = ? WHERE id = ?", (now, title, cid))
@@ -112,5 +120,6 @@ class Conversations:
 
     def set_preferences(self, owner: str, changes: dict) -> None:
         with self.lock, self.db:
-            self.db.execute("INSERT OR REPLACE INTO preferences VALUES (?, ?, ?)",
+            self.db.execute("INSERT INTO preferences (owner, settings, updated) VALUES (?, ?, ?) ON CONFLICT (owner) "
+                            "DO UPDATE SET settings = excluded.settings, updated = excluded.updated",
                             (owner, json.dumps(changes, ensure_ascii=False), time.time()))

@@ -11,6 +11,7 @@ import numpy as np
 from ingest.chunk import chunk_sentences
 from ingest.lexical import is_unaccented, syllables
 from ingest.normalize import fold
+from ingest.telemetry import traced
 from rag.retrieve import Hit
 
 # Function words and question words: they say nothing about whether a passage supports a claim.
@@ -252,6 +253,7 @@ def rank(cands: list[tuple], features: np.ndarray) -> list[tuple[float, tuple]]:
     return sorted(((float(s), c) for s, c in zip(scores, cands)), key=lambda x: -x[0])
 
 
+@traced("rank")
 def ranked_sentences(question: str, hits: list[Hit], embedder=None) -> list[tuple[float, tuple]]:
     """Every sentence of the hits, best first, with its score (see WEIGHTS)."""
     return rank(*candidate_features(question, hits, embedder))
@@ -280,6 +282,7 @@ def in_context(h: Hit, a: int, b: int, text: str, min_syllables: int) -> tuple[i
     return a, h.text[a - h.start:b - h.start]
 
 
+@traced("rank")
 def select_passages(question: str, hits: list[Hit], n_passages: int, embedder=None,
                     min_syllables: int = 12, margin: float = PROMPT_MARGIN, ranked=None) -> list[Passage]:
     """The best sentences of the top hits as numbered prompt passages: short prompts are read faster

@@ -10,6 +10,7 @@ from ingest.embed import Embedder
 from ingest.lexical import syllables
 from ingest.normalize import normalize_text
 from ingest.store import Collection
+from ingest.telemetry import traced
 from rag.accents import restore
 
 RESTORE_FROM = 10  # an accent-free question's diacritics are put back from its best BM25 passages
@@ -74,6 +75,7 @@ class Retriever:
     def retrieve(self, query: str, top_k: int | None = None, mode: str | None = None) -> list[Hit]:
         return self.search(query, top_k, mode)[0]
 
+    @traced("retrieve")
     def search(self, query: str, top_k: int | None = None, mode: str | None = None,
                docs: set[str] | None = None) -> tuple[list[Hit], dict]:
         """Hits, and the raw top scores of both retrievers (the refusal decision's inputs).

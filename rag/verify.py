@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from ingest.chunk import split_sentences
 from ingest.lexical import syllables
+from ingest.telemetry import traced
 from rag.rank import Passage, content_terms, coverage
 
 MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
@@ -76,6 +77,7 @@ class Verified:
     empty_claims: int = 0  # sentences that only repeat the question or only cite
 
 
+@traced("verify")
 def verify(answer: str, passages: list[Passage], question: str, threshold: float = 0.6,
            several: bool = False) -> Verified:
     """Keep only sentences supported by the passages they cite; re-cite or drop the others.  With `several`

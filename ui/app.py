@@ -510,6 +510,9 @@ def serve(comp, llm: str | None = None, *, host: str | None = None, port: int | 
     check_serving(host, auth if auth is not None else s.auth, s.api_keys)
     # the chat's uploads land in the data directory, not in /tmp/gradio (read when the app is built)
     os.environ["GRADIO_TEMP_DIR"] = str(Path(s.home).resolve() / "tmp" / "gradio")
+    from ingest.telemetry import setup_tracing
+
+    setup_tracing(s.otlp_endpoint)
     svc = Service(comp)
     server = Server(mount(svc, build_app(svc, llm=llm), host, auth), host, port if port is not None else s.port).start()
     if block:
