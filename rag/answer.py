@@ -10,7 +10,7 @@ from typing import Callable
 
 from llama_index.core.base.llms.types import ChatMessage
 
-from ingest.normalize import fold
+from ingest.normalize import fold, normalize_text
 from ingest.telemetry import traced
 
 from rag.chat import asks_more
@@ -236,7 +236,8 @@ class Answerer:
                            notice="No passage states when it takes effect.")
         if not named.qualifiers:
             return a
-        seen = [" ".join([fold(lib.paragraph(c.doc_id, c.start, c.end).lower()),
+        # matched on the normalized text: a zero-width joiner or an old tone placement hides no qualifier
+        seen = [" ".join([fold(normalize_text(lib.paragraph(c.doc_id, c.start, c.end)).lower()),
                           fold((c.label or c.heading or "").lower()), lib.identity(c.doc_id)]) for c in a.citations]
         unmet = [label for label, pat in named.qualifiers if not any(pat.search(s) for s in seen)]
         if not unmet:

@@ -66,11 +66,17 @@ def shot(pg, name: str) -> None:
         pg.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
 
 
-def ask(pg, question: str, turn: int) -> None:
+# loading the bundled model and generating on 2 busy cores takes a minute or more: a generous wait for the
+# answer's state, not a speed target (bench/answer_latency.py measures speed)
+MODEL_ANSWER_MS = 300_000
+
+
+def ask(pg, question: str, turn: int, timeout: float | None = None) -> None:
     pg.fill("#hd-question textarea", question)
     pg.press("#hd-question textarea", "Enter")
     # the answer is final when the cards of this turn are rendered (or the refusal box)
-    pg.wait_for_selector(f"#hd-cards [id^='hd-card-{turn}-'], #hd-cards #hd-refusal[data-turn='{turn}']")
+    pg.wait_for_selector(f"#hd-cards [id^='hd-card-{turn}-'], #hd-cards #hd-refusal[data-turn='{turn}']",
+                         timeout=timeout)
 
 
 def open_tab(pg, name: str) -> None:
@@ -357,7 +363,7 @@ def test_api_ask_with_bundled_model(server, model_path, request):
         r = Client(url, verbose=False).predict(QUESTION, api_name="/ask")
         if SHOTS:  # `make screenshots`: the README's picture, the same question in the chat
             with open_page(request.getfixturevalue("browser"), url) as pg:
-                ask(pg, QUESTION, 0)
+                ask(pg, QUESTION, 0, timeout=MODEL_ANSWER_MS)
                 shot(pg, "07-bundled-model-answer")
     assert not r["refused"], r
     # "quoted" is only reached through the generator: it read the passages and cited the sentence shown
@@ -381,7 +387,7 @@ def test_generated_answer_streams_into_the_chat_with_bundled_model(browser, serv
     comp = sibling(server["comp"], llm="local", llm_model_path=model_path, answer_style="generated")
     with app_on(comp, llm="local") as url, open_page(browser, url) as pg:
         pg.evaluate(RECORD_BUBBLE)
-        ask(pg, QUESTION, 0)
+        ask(pg, QUESTION, 0, timeout=MODEL_ANSWER_MS)
         bubble = pg.locator("#hd-chat [data-testid='bot'], #hd-chat .message.bot").last
         final = " ".join(bubble.inner_text().split())
         notices = bubble.locator(".hd-notice").count()
