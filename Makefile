@@ -52,8 +52,9 @@ run: demo
 lint:
 	$(BIN)/ruff check .
 
+# two workers (pytest-xdist): most tests wait on a subprocess, a server or the browser, so the 2 cores overlap
 test: install-test lint
-	HOIDAP_TEST_MODELS=$(HOIDAP_HOME)/models $(BIN)/python -m pytest -q -ra --durations=20
+	HOIDAP_TEST_MODELS=$(HOIDAP_HOME)/models $(BIN)/python -m pytest -q -ra -n 2 --dist worksteal --durations=30
 
 # the suite backwards (pytest-reverse): a test that needs another to run first fails here
 test-reverse: install-test

@@ -170,17 +170,6 @@ def test_bundled_model_answers_with_the_source_sentence_it_cites(seed_home, mode
     assert b.refused, (b.answer, b.timings["generated"])
 
 
-@pytest.mark.llm
-def test_generated_style_streams_the_models_verified_wording(seed_home, model_path):
-    comp = Components(load_settings(home=seed_home, llm_model_path=model_path, answer_style="generated"))
-    tokens = []
-    a = comp.answerer().ask(QUESTION, on_token=tokens.append)
-    assert len(tokens) > 3, "tokens are streamed"
-    assert "".join(tokens) == a.timings["generated"], "what was streamed is what the model wrote"
-    assert a.mode == "generated" and "15-4" in a.answer and a.citations
-    assert any("15-4" in c.text for c in a.citations)
-
-
 LAW = """Điều 20. Sự kiện bất ngờ
 Người thực hiện hành vi gây hậu quả nguy hại cho xã hội trong trường hợp không thể thấy trước hoặc không buộc phải thấy trước hậu quả của hành vi đó, thì không phải chịu trách nhiệm hình sự.
 Điều 21. Tình trạng không có năng lực trách nhiệm hình sự

@@ -15,7 +15,7 @@ from pathlib import Path
 from conftest import HOIDAP, ROOT, cli_json, run_cli
 from test_ingest_lifecycle import free_port, ids_agree, sentence_chunks, start_chroma, stop
 
-TRIALS = int(os.environ.get("HOIDAP_CRASH_TRIALS", "20"))
+TRIALS = int(os.environ.get("HOIDAP_CRASH_TRIALS", "8"))  # more with HOIDAP_CRASH_TRIALS=50
 
 
 def make_corpus(d: Path, n: int, version: int = 0) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import cli_json
+from conftest import SEED, cli_json
 
 GUARD = '''
 import os, sys
@@ -109,7 +109,12 @@ def test_ask_with_the_bundled_model_attempts_no_network(tmp_path, seed_home, mod
     env, log = _guarded(tmp_path)
     a = cli_json("ask", "Hội nghị quán triệt Nghị quyết 11-NQ/TW được tổ chức khi nào?", "--llm", "local",
                  home=seed_home, env={**env, "HOIDAP_LLM_MODEL_PATH": str(model_path)})
-    assert a["mode"] == "quoted" and not a["notice"], a  # the model answered
+    # "quoted" is reached only through the model: it read the passages and cited the sentence shown
+    # ("extractive" here would mean the model failed to load, or was not asked)
+    assert a["mode"] == "quoted" and not a["notice"] and not a["refused"], a
+    assert "15-4" in a["answer"]
+    source = SEED.read_text(encoding="utf-8")
+    assert any("15-4" in c["text"] and source[c["start"]:c["end"]] == c["text"] for c in a["citations"]), a
     assert log.read_text().splitlines() == [], "ask --llm local tried the network"
 
 

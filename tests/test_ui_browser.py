@@ -354,25 +354,6 @@ def test_login_form_and_settings_kept_with_the_login(browser, server):
     assert server["comp"].settings.top_k == 5
 
 
-@pytest.mark.llm
-def test_api_ask_with_bundled_model(server, model_path, request):
-    from gradio_client import Client
-
-    comp = sibling(server["comp"], llm="local", llm_model_path=model_path, answer_style="quote")
-    with app_on(comp, llm="local") as url:
-        r = Client(url, verbose=False).predict(QUESTION, api_name="/ask")
-        if SHOTS:  # `make screenshots`: the README's picture, the same question in the chat
-            with open_page(request.getfixturevalue("browser"), url) as pg:
-                ask(pg, QUESTION, 0, timeout=MODEL_ANSWER_MS)
-                shot(pg, "07-bundled-model-answer")
-    assert not r["refused"], r
-    # "quoted" is only reached through the generator: it read the passages and cited the sentence shown
-    # (a dead model gives "extractive" with a notice, the one-clear-sentence shortcut gives "extractive")
-    assert r["mode"] == "quoted" and not r["notice"], r
-    assert "15-4" in r["answer"] and r["citations"], r
-    assert any("15-4" in c["text"] for c in r["citations"]), r
-
-
 # every text the last answer bubble showed, in order (recorded by the page, so no state is missed)
 RECORD_BUBBLE = """() => { window.__bubble = [];
   const last = () => [...document.querySelectorAll("#hd-chat [data-testid='bot'], #hd-chat .message.bot")].pop();
@@ -388,6 +369,8 @@ def test_generated_answer_streams_into_the_chat_with_bundled_model(browser, serv
     with app_on(comp, llm="local") as url, open_page(browser, url) as pg:
         pg.evaluate(RECORD_BUBBLE)
         ask(pg, QUESTION, 0, timeout=MODEL_ANSWER_MS)
+        if SHOTS:  # `make screenshots`: the README's picture of the bundled model's answer
+            shot(pg, "07-bundled-model-answer")
         bubble = pg.locator("#hd-chat [data-testid='bot'], #hd-chat .message.bot").last
         final = " ".join(bubble.inner_text().split())
         notices = bubble.locator(".hd-notice").count()

@@ -32,17 +32,6 @@ def test_ask_human_output_shows_sources(seed_home):
     assert "15-4" in out and "nghi-quyet-11-thai-nguyen.txt" in out
 
 
-def test_ask_with_bundled_model_answers_and_cites(seed_home, model_path):
-    a = cli_json("ask", QUESTION, home=seed_home, env={"HOIDAP_LLM_MODEL_PATH": str(model_path)})
-    assert not a["refused"], a
-    # "quoted" is reached only through the model: it read the passages and cited the sentence shown
-    # ("extractive" here would mean the model failed to load, or was not asked)
-    assert a["mode"] == "quoted" and not a["notice"], a
-    assert "15-4" in a["answer"]
-    source = SEED.read_text(encoding="utf-8")
-    assert any("15-4" in c["text"] and source[c["start"]:c["end"]] == c["text"] for c in a["citations"]), a
-
-
 def read_on_a_terminal(args: list[str], env: dict, timeout: float) -> tuple[list[tuple[float, bool, str]], str]:
     """Run the CLI with its stdout on a terminal, as a person does; every read of its output as (seconds since
     start, whether the process was still running, all text so far), and its stderr."""
