@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ingest.telemetry import instrument
 from rag.conversation_state import STANDALONE_MARK
 from rag.guard import Guard
-from rag.service import NotFound, QuestionTooLong, Service
+from rag.service import AnswerStream, NotFound, QuestionTooLong, Service
 from rag.settings import SettingsError
 from rag.uploads import UploadError, UploadTooLarge, check_content, check_upload, collection_dir
 
@@ -248,13 +248,16 @@ def openai_router(svc: Service) -> APIRouter:
         svc.check_question(question, settings)
         cid = "chatcmpl-" + uuid.uuid4().hex[:24]
         kw = dict(collection=collection, history=history, settings=settings)
-        if not req.stream:
-            return completion(svc.shown(svc.ask(question, **kw)), req.model, cid)
         pieces = svc.ask_stream(question, idle=KEEPALIVE_S, **kw)
+        if not req.stream:
+            answer = anyio.from_thread.run(_answer_unless_gone, pieces, request)
+            if answer is None:  # nobody is left to read a response
+                return JSONResponse({"error": {"message": "client closed the request"}}, status_code=499)
+            return completion(svc.shown(answer), req.model, cid)
         # Starlette cancels a stream whose client left without resuming it: the background task (run after
         # the response, finished or cancelled) closes the answer, which stops the generator at its next token
         return StreamingResponse(_sse(svc, pieces, req.model, cid, request), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-cache"}, background=BackgroundTask(_close, pieces))
+                                 headers={"Cache-Control": "no-cache"}, background=BackgroundTask(pieces.close))
 
     return r
 
@@ -267,11 +270,25 @@ def _model(model_id: str) -> dict:
     return {"id": model_id, "object": "model", "created": 0, "owned_by": "hoidap"}
 
 
-def _close(pieces: Iterator) -> None:
-    try:
+async def _answer_unless_gone(pieces: AnswerStream, request: Request):
+    """The verified answer, or None when the client left before it was ready: a watcher waits for the client's
+    disconnect and closes `pieces`, which stops the generator at its next token."""
+
+    async def watch():
+        while (await request.receive())["type"] != "http.disconnect":
+            pass
         pieces.close()
-    except ValueError:  # running in a worker thread: _sse closes it when that step returns
-        pass
+
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(watch)
+        try:
+            while (piece := await anyio.to_thread.run_sync(next, pieces, None)) is not None:
+                if not isinstance(piece, str):
+                    return piece
+            return None  # closed: the client left
+        finally:
+            tasks.cancel_scope.cancel()
+            pieces.close()
 
 
 async def _sse(svc: Service, pieces: Iterator, model: str, cid: str, request: Request) -> AsyncIterator[str]:
@@ -293,7 +310,7 @@ async def _sse(svc: Service, pieces: Iterator, model: str, cid: str, request: Re
     except Exception as e:  # the headers are sent: the error goes in the stream, as OpenAI's does
         yield f"data: {json.dumps({'error': {'message': str(e), 'type': 'server_error'}}, ensure_ascii=False)}\n\n"
     finally:
-        _close(pieces)
+        pieces.close()
     yield "data: [DONE]\n\n"
 
 

@@ -70,6 +70,8 @@ class LocalLLM(_StreamingLLM):
     n_ctx: int = 4096
     _server: Any = PrivateAttr(default=None)
     _lock: Any = PrivateAttr(default_factory=threading.Lock)
+    #: text pieces the model produced in its last run, read by a test that a closed stream stopped it
+    last_run_pieces: int = 0
 
     def _ensure(self):
         if self._server is None:
@@ -97,17 +99,21 @@ class LocalLLM(_StreamingLLM):
         q: queue.Queue = queue.Queue()
         req = {"messages": messages, "max_tokens": max_tokens, "temperature": 0.0, "stream": True,
                "cache_prompt": True}
+        stopped = threading.Event()
+        self.last_run_pieces = 0
 
-        def cb(chunk):
+        def cb(chunk) -> bool:  # True asks llama.cpp to stop generating
             if isinstance(chunk, str):
                 chunk = json.loads(chunk)
             if "error" in chunk:
                 q.put(GeneratorError(f"local model error: {chunk['error']}"))
-                return
+                return True
             for ch in chunk.get("choices", []):
                 d = (ch.get("delta") or {}).get("content")
                 if d:
+                    self.last_run_pieces += 1
                     q.put(d)
+            return stopped.is_set()
 
         def run():
             try:
@@ -119,10 +125,13 @@ class LocalLLM(_StreamingLLM):
                 q.put(None)
 
         threading.Thread(target=run, daemon=True).start()
-        while (item := q.get()) is not None:
-            if isinstance(item, Exception):
-                raise item
-            yield item
+        try:
+            while (item := q.get()) is not None:
+                if isinstance(item, Exception):
+                    raise item
+                yield item
+        finally:  # the reader stopped (an answer cancelled, a client gone): so does the model, at its next token
+            stopped.set()
 
 
 class _Guarded:

@@ -35,6 +35,28 @@ class NotFound(LookupError):
     """An unknown collection, document or job; the message names it."""
 
 
+class AnswerStream:
+    """Service.ask_stream's iterator. `close()` may come from another thread while a piece is awaited (a server
+    whose client left): it sets the stop the generator checks at every token, which a generator's own close()
+    cannot do while it runs."""
+
+    def __init__(self, pieces: Iterator, stop: threading.Event):
+        self._pieces, self._stop = pieces, stop
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return next(self._pieces)
+
+    def close(self) -> None:
+        self._stop.set()
+        try:
+            self._pieces.close()
+        except ValueError:  # running in another thread: it ends when the answer's work stops
+            pass
+
+
 class QuestionTooLong(ValueError):
     """A question over max_question_chars: refused before any work (HTTP 413)."""
 
@@ -155,16 +177,20 @@ class Service:
         answerer = self.comp.answerer(collection=name, settings=s)
         return answerer.ask(question, history=msgs or None, on_token=on_token, state=state)
 
-    def ask_stream(self, question: str, idle: float | None = None, **kw) -> Iterator:
+    def ask_stream(self, question: str, idle: float | None = None, **kw) -> "AnswerStream":
         """The answer's text as it comes (strings, coalesced), then the Answer itself; with `idle`, an empty
         string after each `idle` seconds without text (a server can then notice a client that left).
-        Closing the iterator stops the work: the generator stops at its next token."""
+        Closing the stream (from any thread, even while it waits for text) stops the work: the generator stops
+        at its next token."""
+        stop = threading.Event()
+        return AnswerStream(self._answer_pieces(question, idle, stop, **kw), stop)
+
+    def _answer_pieces(self, question: str, idle: float | None, stop: threading.Event, **kw) -> Iterator:
         from rag.answer import Cancelled, cancel_event
 
         q: queue.Queue = queue.Queue()
         end = object()
         box: dict = {}
-        stop = threading.Event()
 
         def work():
             cancel_event.set(stop)
@@ -195,7 +221,8 @@ class Service:
             stop.set()
         if "error" in box:
             raise box["error"]
-        yield box["answer"]
+        if "answer" in box:  # else cancelled: the stream just ends
+            yield box["answer"]
 
     def shown(self, a) -> dict:
         """The answer payload as the chat and the API show it: sources relative to the uploads folder or the

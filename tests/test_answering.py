@@ -194,3 +194,19 @@ def test_half_typed_question_whose_bare_words_vietnamese_also_writes_bare(tmp_pa
     assert not a["refused"]
     assert a["citations"][0]["label"].startswith("Điều 22")
     assert "Phòng vệ chính đáng không phải là tội phạm" in a["answer"]
+
+
+@pytest.mark.llm
+def test_a_closed_stream_stops_the_bundled_model(model_path):
+    """A reader that stops (an answer cancelled, an API client gone) stops the model at its next token: it does
+    not go on generating, holding the one model, for nobody."""
+    from rag.generate import LocalLLM
+
+    llm = LocalLLM(model_path=str(model_path), max_tokens=400)
+    ask = [ChatMessage(role="user", content="Viết các số từ 1 đến 300, mỗi số một dòng.")]
+    stream = llm.stream_chat(ask, max_tokens=400)
+    first = [next(stream).delta for _ in range(3)]
+    stream.close()
+    assert all(first)
+    assert llm._lock.acquire(timeout=120), "the model's run never ended"  # the run has ended: count its output
+    assert llm.last_run_pieces < 30, f"{llm.last_run_pieces} pieces generated after the reader left"

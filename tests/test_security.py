@@ -209,6 +209,18 @@ def test_a_streamed_answer_stops_when_the_client_leaves(server):
         BACKEND["delay"] = 0.0
 
 
+def test_an_answer_not_streamed_stops_when_the_client_leaves(server):
+    BACKEND["delay"], BACKEND["aborted"] = 0.2, threading.Event()  # ~8 s of tokens
+    try:
+        body = {"model": "hoidap", "hoidap": {"answer_style": "generated"},
+                "messages": [{"role": "user", "content": QUESTION}]}
+        with pytest.raises(httpx.ReadTimeout):  # the client gives up waiting and closes its connection
+            httpx.post(server["url"] + "v1/chat/completions", json=body, headers=_auth(), timeout=2)
+        assert BACKEND["aborted"].wait(6), "the backend kept generating for a client that had left"
+    finally:
+        BACKEND["delay"] = 0.0
+
+
 # -- 4. auth and size before the body ------------------------------------------------------------------------
 
 def test_unauthenticated_uploads_are_refused_before_the_body(server):
