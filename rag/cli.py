@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
 
         handler = run_eval_command
     from ingest.store import StoreError
-    from rag.generate import GeneratorError
+    from rag.errors import GeneratorError
     from rag.models import ModelError
 
     try:

@@ -13,9 +13,8 @@ from llama_index.core.base.llms.types import (ChatMessage, ChatResponse, ChatRes
 from llama_index.core.llms.custom import CustomLLM
 from pydantic import PrivateAttr
 
+from rag.errors import GeneratorError  # noqa: F401 (re-exported: rag.generate.GeneratorError)
 
-class GeneratorError(Exception):
-    """The generator is unreachable, too slow or broken; the message names it."""
 
 
 def _msgs(messages: Sequence[ChatMessage]) -> list[dict]:
