@@ -93,6 +93,8 @@ def _page_lines(page) -> list[Line]:
         cx, cy = (x["x0"] + x["x1"]) / 2, (x["top"] + x["bottom"]) / 2
         return any(b[0] <= cx <= b[2] and b[1] <= cy <= b[3] for b in boxes)
 
+    for c in page.chars:  # sizes differing in the 14th digit ("Tuy" 14.039…964, "ệt" 14.039…992) split a word
+        c["size"] = round(c["size"], 2)
     words = [w for w in page.extract_words(keep_blank_chars=False, use_text_flow=False, extra_attrs=["size"])
              if not in_table(w)]
     words = attach_note_markers(words)

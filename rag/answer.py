@@ -21,7 +21,8 @@ from rag.compose import (UNCLEAR, Composed, bullet, compose_article, compose_com
                           mentions, quote, superlative)
 from rag.generate import GeneratorError
 from rag.issue_date import asks_issue_date, compose_issue_date
-from rag.question import Question, asks_of_document, date_qualifiers, document_titles, qualifiers, understand
+from rag.question import (Question, asks_of_document, date_qualifiers, document_titles, qualifiers, subject_names,
+                          understand)
 from rag.rank import Passage, answer_type_ok, ranked_sentences, select_passages
 from rag.retrieve import Hit, Retriever
 from rag.units import Library
@@ -116,6 +117,7 @@ class Named:
     missing: list[str] = field(default_factory=list)
     qualifiers: list[tuple[str, re.Pattern]] = field(default_factory=list)
     asks: str = ""  # "scope" | "effect" | ""
+    subjects: list[tuple[str, re.Pattern]] = field(default_factory=list)  # bodies, countries: in a cited document
 
 
 # law-like names: a question naming one the collection lacks is told so ("Bộ luật Hình sự", "Hiến pháp")
@@ -219,7 +221,7 @@ class Answerer:
                 continue
             pat = _title_pattern(t)
             quals.append((t, pat)) if lib.mentions(pat) else missing.append(_as_typed(text, pat))
-        return Named(list(dict.fromkeys(docs)), missing, quals, asks_of_document(text))
+        return Named(list(dict.fromkeys(docs)), missing, quals, asks_of_document(text), subject_names(text))
 
     def _qualified(self, a: Answer, named: Named) -> Answer:
         """A figure answers only when each of the question's qualifiers (year, place, level, a document the
@@ -228,18 +230,23 @@ class Answerer:
         if a.refused or a.question_type in ("summary", "article"):
             return a
         lib = self.library
-        if named.asks == "effect" and not named.docs and not any(
-                _TAKES_EFFECT.search(fold(lib.paragraph(c.doc_id, c.start, c.end).lower())) for c in a.citations):
+        def paragraph(c) -> str:  # matched normalized: a zero-width joiner or an old tone placement hides nothing
+            return fold(normalize_text(lib.paragraph(c.doc_id, c.start, c.end)).lower())
+
+        if named.asks == "effect" and not named.docs and not any(_TAKES_EFFECT.search(paragraph(c)) for c in a.citations):
             # "Thông tư 15/2024 có hiệu lực từ ngày nào", answered from "Bãi bỏ Thông tư số 15/2024 …": a document
             # the collection only mentions has its effective date only where a sentence states one
             return replace(a, answer=REFUSAL, refused=True, citations=[], mode="refused", more=[], verdict="",
                            notice="No passage states when it takes effect.")
-        if not named.qualifiers:
+        if not named.qualifiers and not named.subjects:
             return a
-        # matched on the normalized text: a zero-width joiner or an old tone placement hides no qualifier
-        seen = [" ".join([fold(normalize_text(lib.paragraph(c.doc_id, c.start, c.end)).lower()),
-                          fold((c.label or c.heading or "").lower()), lib.identity(c.doc_id)]) for c in a.citations]
+        seen = [" ".join([paragraph(c), fold((c.label or c.heading or "").lower()), lib.identity(c.doc_id)])
+                for c in a.citations]
         unmet = [label for label, pat in named.qualifiers if not any(pat.search(s) for s in seen)]
+        # a body or country the question is about must be in a cited document (bodies folded, countries as written)
+        docs = [normalize_text(lib.text(d)).lower() for d in dict.fromkeys(c.doc_id for c in a.citations)]
+        unmet += [label for label, pat in named.subjects
+                  if not any(pat.search(t) or pat.search(fold(t)) for t in docs)]
         if not unmet:
             return a
         return replace(a, answer=REFUSAL, refused=True, citations=[], mode="refused", more=[],

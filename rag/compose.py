@@ -133,7 +133,7 @@ def list_items(units: list[Unit], i: int, steps: bool = False) -> list[Unit]:
     """The items a question asking for several things is answered with, from the unit that matched it best:
     what it heads, the list it belongs to, the enumeration inside it, or else the rest of its paragraph.  A
     heading is answered with the first list under it (with `steps`: the first that reads as steps, else its
-    sentences outside lists), else with all that is under it."""
+    clauses and sentences outside lists), else with all that is under it."""
     u = units[i]
     if u.kind == "heading":
         section = children(units, i)
@@ -144,7 +144,7 @@ def list_items(units: list[Unit], i: int, steps: bool = False) -> list[Unit]:
         fit = [x for x in lists if _steps(*x)]
         # no list of steps under it: the steps may be told in its sentences (a list of conditions is not how)
         in_lists = {id(u) for x in heads for u in [x, *children(units, units.index(x))]}
-        prose = [x for x in section if x.kind == "sentence" and id(x) not in in_lists]
+        prose = [x for x in section if x.kind in ("sentence", "clause") and id(x) not in in_lists]
         return (fit[0][0] if fit else prose or (lists or [(section, "")])[0][0])[:CAP * 2]
     for items in (children(units, i), siblings(units, i), inline_items(u)):
         if len(items) >= 2:
@@ -188,6 +188,15 @@ def _fit(q: Question, units: list[Unit], i: int) -> int:
     return 0 if structured and units[i].kind != "heading" else 1
 
 
+def _titled(q: Question, u: Unit) -> bool:
+    """An article whose whole title is in the question ("Tiến hành kiểm tra chuyên ngành" in "Tiến hành kiểm tra
+    chuyên ngành Công Thương được thực hiện như thế nào?") is the article asked about."""
+    if u.kind != "heading" or u.article is None:
+        return False
+    title = re.sub(r"(?i)^\W*(điều|dieu)\s+\d+\w?\W*", "", u.text)
+    return len(content_terms(title)) >= 2 and coverage(title, q.text) >= 0.999
+
+
 ABOUT_SLACK = 0.15  # anchors this close in how much they are about the question are ranked by their shape
 
 
@@ -221,13 +230,20 @@ def compose_list(q: Question, ranked, lib: Library, hits: list[Hit], margin: flo
                               [u.text for u in list_items(units, i, q.type == "procedure")[:3]]))
         closest = max(closest, cov)
         if cov >= min_coverage:
-            candidates.append((cov, _fit(q, units, i), -rank, h.doc_id, units, i))
+            candidates.append((cov, _titled(q, units[i]), _fit(q, units, i), -rank, h.doc_id, units, i))
+    for doc_id in dict.fromkeys(h.doc_id for h in hits[:3]):
+        units = lib.units(doc_id)
+        for i in (k for k, u in enumerate(units) if _titled(q, u)):
+            cov = covers(" ".join([units[i].text, lib.context(doc_id, i)] +
+                                  [u.text for u in list_items(units, i, q.type == "procedure")[:3]]))
+            if cov >= min_coverage:
+                candidates.append((cov, True, _fit(q, units, i), -len(ranked), doc_id, units, i))
     if not candidates:
         return Composed("", [], basis=f"anchor covers {closest:.2f}")
     # the one most about what was asked (the steps of "trình tự xét học bổng" are not those of "khiếu nại kết
     # quả xét học bổng"); of those nearly as much about it, the one that best fits the shape asked for
     top = max(c[0] for c in candidates)
-    anchor = max((c for c in candidates if c[0] >= top - ABOUT_SLACK), key=lambda c: c[1:3])[3:]
+    anchor = max((c for c in candidates if c[0] >= top - ABOUT_SLACK), key=lambda c: c[1:4])[4:]
     doc_id, units, i = anchor
     items = list_items(units, i, q.type == "procedure")
     if not _structured(units, i) and units[i].kind != "heading":
@@ -445,25 +461,53 @@ _CONDITION_CLAUSE = re.compile(r"(?i)\b(nếu|trường hợp|neu|truong hop)\b(
 _NUMBER = re.compile(r"\d[\d.,]*%?")
 
 
-def _denies(text: str) -> bool:
+def _denials(text: str) -> list[re.Match]:
     t = normalize_text(text)
     if "hàng không" in t.lower():
-        t = re.sub(r"(?i)hàng không", " ", t)
-    return bool((_DENIAL if fold(t) != t else _DENIAL_FOLDED).search(t))
+        t = re.sub(r"(?i)hàng không", lambda m: " " * len(m.group()), t)
+    return list((_DENIAL if fold(t) != t else _DENIAL_FOLDED).finditer(t))
+
+
+def _denies(text: str) -> bool:
+    return bool(_denials(text))
+
+
+# what a denial is followed by before what it denies: "không được vắng mặt", "chưa phải là"
+_MODALS = {fold(w) for w in "được phải có bị cần thể là nên hề đã còn đều hoàn toàn".split()}
+DENIAL_REACH = 3  # syllables after the modals
+
+
+def _denies_claim(evidence: str, claim: str) -> bool:
+    """The evidence denies something the claim says: a denial followed (past "được", "phải" …) by one of the
+    claim's content words.  "… cơ sở chưa thực hiện tự chủ" inside a sentence about tuition does not deny that
+    tuition may be higher; "không được vắng mặt" denies "được vắng mặt"."""
+    key = fold if fold(claim) == claim else (lambda w: w)  # "thức" is not "thực" unless typed without accents
+    said = {key(w) for w in content_terms(claim)}
+    t = normalize_text(evidence)
+    for m in _denials(t):
+        after = [w for w in syllables(t[m.end():])[:DENIAL_REACH + 4] if fold(w) not in _MODALS]
+        after = [key(w) for w in after][:DENIAL_REACH]
+        if m.group().lower() in ("nghiêm cấm", "bị cấm", "cấm", "nghiem cam", "bi cam", "cam") or set(after) & said:
+            return True
+    return False
 
 
 # words of which a statement holds one at a time: a claim saying one where the evidence says another is denied
 _EXCLUSIVE = [{fold(w) for w in x.split()} for x in (
     "sáng trưa chiều tối đêm", "tăng giảm", "trước sau", "cao thấp", "lớn nhỏ", "nam nữ", "thắng thua",
     "đông tây bắc", "sớm muộn", "tối_thiểu tối_đa", "đầu cuối", "miễn mất thu", "cho_phép cấm", "bắt_buộc tự_nguyện",
-    "một hai ba bốn sáu bảy tám chín mười", "thứ_nhất thứ_hai thứ_ba", "trực_tuyến trực_tiếp", "công_khai bí_mật")]
+    "một hai ba bốn sáu bảy tám chín mười", "một_lần hai_lần ba_lần nhiều_lần", "thứ_nhất thứ_hai thứ_ba", "trực_tuyến trực_tiếp", "công_khai bí_mật")]
+
+
+_COUNTS = ["không", "một", "hai", "ba"]
+_ONCE = re.compile(r"\b0?([1-3])\s+lần\b", re.I)  # "01 lần" is "một lần"
 
 
 def _contrasts(claim: str, evidence: str) -> bool:
     """The claim says one of a set of exclusive words ("chiều", "hai lần", "mất phí") where the evidence says
     another ("sáng", "một lần", "miễn phí")."""
     def words(t: str) -> set[str]:
-        s = [fold(x) for x in syllables(t)]
+        s = [fold(x) for x in syllables(_ONCE.sub(lambda m: _COUNTS[int(m.group(1))] + " lần", t))]
         return set(s) | {a + "_" + b for a, b in zip(s, s[1:])}
     c, e = words(claim), words(evidence)
     return any((c & g) - e and (e & g) - c for g in _EXCLUSIVE)
@@ -504,7 +548,7 @@ def verdict(claim: str, evidence: str, context: str = "", pool: list[str] = (), 
     cond = _CONDITION_CLAUSE.search(evidence)
     if cond and not _denies(claim) and not _denies(_CONDITION_CLAUSE.sub(" ", evidence)):
         return YES, "conditional"
-    return (NO, "negation") if _denies(claim) != _denies(seen) else (YES, "affirmed")
+    return (NO, "negation") if _denies(claim) != _denies_claim(seen, claim) else (YES, "affirmed")
 
 
 def conditional_lead(evidence: str) -> str:
@@ -618,6 +662,21 @@ def full_sides(sides: list[str]) -> list[str]:
     return [a, " ".join(aw[:j] + b.split())] if j > 0 else sides
 
 
+def _under_lead_in(side: str, own: str, ranked, lib: Library, hits: list[Hit]) -> list[Passage]:
+    """A side told in one item of a list whose lead-in the side's search found ("Thời hạn bảo vệ … sau đây:" →
+    "a) 30 năm đối với bí mật nhà nước độ Tuyệt mật"): the item that holds the side's own words."""
+    for score, (_, a, _, _, h) in ranked:
+        units = lib.units(h.doc_id)
+        i = unit_at(units, a)
+        if i is None or not units[i].lead_in or coverage(side, units[i].text + " " + lib.context(h.doc_id, i)) < 0.5:
+            continue
+        items = [u for u in children(units, i) if own and coverage(own, u.text) >= 0.6]
+        if items:
+            info = lib.info(h.doc_id)
+            return [unit_passage(0, h.doc_id, u, info, score, hits, lib) for u in items[:1]]
+    return []
+
+
 def compose_comparison(q: Question, search, lib: Library, embedder=None, per_side: int = 2,
                        margin: float = PROMPT_MARGIN) -> Composed:
     """For each side, the sentences that are about it (most of its words present, with what they are read with:
@@ -638,12 +697,15 @@ def compose_comparison(q: Question, search, lib: Library, embedder=None, per_sid
         ranked = [r for r in ranked_sentences(side, hits, embedder) if kind(r) != "heading"
                   and coverage(side, seen(r)) >= 0.6 and (not own or coverage(own, r[1][3]) >= 0.6)]
         picked = [r for r in ranked[:per_side] if r[0] >= ranked[0][0] - margin] if ranked else []
-        if not picked:
+        found = [Passage(0, h, text, a, b, score) for score, (_, a, b, text, h) in
+                 sorted(picked, key=lambda r: (r[1][4].doc_id, r[1][1]))]
+        found = found or _under_lead_in(side, own, ranked_sentences(side, hits, embedder)[:5], lib, hits)
+        if not found:
             missing.append(side)
             continue
         lines = [f"{side[:1].upper()}{side[1:]}:"]
-        for score, (_, a, b, text, h) in sorted(picked, key=lambda r: (r[1][4].doc_id, r[1][1])):
-            p = Passage(len(passages) + 1, h, text, a, b, score)
+        for p in found:
+            p.n = len(passages) + 1
             passages.append(p)
             lines.append(bullet(p))
         groups.append("\n".join(lines))

@@ -71,12 +71,12 @@ class Question:
 _ARTICLE = re.compile(r"(?:\bdiem\s+([a-z])\s*[,]?\s*)?(?:\bkhoan\s+(\d+)\s*[,]?\s*(?:cua\s+)?)?\bdieu\s+(\d+)"
                       r"(?:\s*[,]?\s*khoan\s+(\d+))?(?:\s*[,]?\s*diem\s+([a-z])\b)?")
 _KINDS = ("bo luat", "luat", "nghi dinh", "nghi quyet", "thong tu lien tich", "thong tu", "quyet dinh", "chi thi",
-          "cong van", "phap lenh", "ket luan", "quy dinh", "quy che", "van ban hop nhat", "hien phap")
+          "cong van", "thong bao", "phap lenh", "ket luan", "quy dinh", "quy che", "van ban hop nhat", "hien phap")
 _KIND = "|".join(k.replace(" ", r"\s+") for k in _KINDS)
 # "nghị định 100/2019/NĐ-CP", "nghi dinh 100 2019", "Nghị quyết số 11-NQ/TW", "Nghị quyết 37", "37-NQ/TW"
 _DOCNUM = re.compile(
     rf"(?:\b({_KIND})\s+(?:so\s+)?)?\b(\d{{1,5}})(?:\s*[/ ]\s*((?:19|20)\d\d))?(?:\s*[/-]\s*([a-z]{{1,6}}(?:\s*[-/]\s*[a-z0-9]{{1,8}})*))?")
-_CODE = re.compile(r"^(?:nq|nd|tt|qd|ct|kl|ttg|cp|qh|tw|bgd|bgddt|btc|ubnd|ubtvqh|hd)", re.I)
+_CODE = re.compile(r"^(?:nq|nd|tt|qd|ct|kl|ttg|cp|qh|tw|bgd|bgddt|btc|ubnd|ubtvqh|hd|tb)", re.I)
 
 
 def article_refs(folded: str) -> list[ArticleRef]:
@@ -86,6 +86,9 @@ def article_refs(folded: str) -> list[ArticleRef]:
         clause = m.group(2) or m.group(4)
         out.append(ArticleRef(int(m.group(3)), int(clause) if clause else None, point))
     return list(dict.fromkeys(out))
+
+
+_UNITS = {"ngay", "thang", "nam", "lan", "gio", "phut", "tuan", "nguoi", "truong", "hop", "%", "trieu", "ty", "dong"}
 
 
 def document_refs(folded: str) -> list[DocRef]:
@@ -102,6 +105,9 @@ def document_refs(folded: str) -> list[DocRef]:
         if before[0] in ("dieu", "khoan", "chuong", "muc", "nam", "ngay", "thang"):
             continue
         kind = " ".join(kind.split()) if kind else ""
+        after = folded[m.end():].split()[:1] or [""]
+        if kind == "thong bao" and not code and (re.fullmatch(r"(19|20)\d\d", number) or after[0] in _UNITS):
+            continue  # "thông báo 2024", "thông báo 25 ngày trước": a year, a verb; not notice number 2024 or 25
         out.append(DocRef(kind, number, year, re.sub(r"\s+", "", code).upper()))
     return list(dict.fromkeys(out))
 
@@ -118,7 +124,9 @@ _LIST = re.compile(r"\b(nhung gi|gom nhung|bao gom (nhung )?(gi|nao)|nhung (\w+ 
                    r"|liet ke|ke ten|ke ra|gom (nhung )?(gi|ai)|co nhung|lam nhung gi|nhung (yeu cau|nhiem vu|giai phap"
                    r"|noi dung|viec|truong hop|hanh vi|doi tuong|quyen|nghia vu|dieu kien|muc tieu|giay to|ho so)\b"
                    r"|(ho so|giay to|dieu kien|nhiem vu|giai phap|quyen|nghia vu|hanh vi bi cam|tieu chuan|yeu cau)"
-                   r" (gom|bao gom|la) gi)")
+                   r" (gom|bao gom|la) gi)"
+                   # "có trách nhiệm gì", "có quyền gì": duties and rights are enumerated
+                   r"|\bco (nhung )?(trach nhiem|nhiem vu|quyen han|quyen loi|quyen|nghia vu)( va \w+ \w+)? gi\b")
 _DEFINITION = re.compile(r"(\bla gi|\bnghia la gi|\bduoc hieu (la|nhu the nao|the nao)|\bdinh nghia|\bkhai niem"
                          r"|\bco nghia (la )?gi|\bduoc dinh nghia)\s*\??\s*$|^(the nao la|dinh nghia|khai niem)\b")
 # "điều kiện ... là gì" asks for several things, "X là gì" for one definition
@@ -346,6 +354,25 @@ def qualifiers(text: str) -> list[str]:
     out += [" ".join(m.group(1).split()) for m in _PLACE.finditer(folded)]
     out += [m.group(1) for m in _LEVEL.finditer(folded)]
     return list(dict.fromkeys(out))
+
+
+# bodies and countries a question is about, as typed (capitalised): "Cục Kiểm lâm", "Sở Tài chính", "Lào"
+_BODY = re.compile(r"\b(?:Tổng cục|Cục|Bộ|Sở|Vụ|Viện|Ủy ban|Uỷ ban|Tòa án|Ngân hàng|Kho bạc)\s+(?:[A-ZĐÂĂÊÔƠƯÁÀẢÃẠ]\w*)"
+                   r"(?:\s+\w+)?")
+_COUNTRIES = ("Lào", "Campuchia", "Trung Quốc", "Thái Lan", "Hàn Quốc", "Nhật Bản", "Hoa Kỳ", "Singapore",
+              "Malaysia", "Indonesia", "Philippines", "Ấn Độ", "Canada", "Úc", "Nga", "Đức", "Pháp", "Anh", "Mỹ")
+_COUNTRY = re.compile(r"(?<=\s)(" + "|".join(_COUNTRIES) + r")\b")
+
+
+def subject_names(text: str) -> list[tuple[str, re.Pattern]]:
+    """Bodies and countries the question names (as typed, with capitals): an answer about another body or country
+    is not an answer, so each must be in a cited document (bodies folded, countries with their diacritics: "Lào"
+    is not "lao động")."""
+    t = normalize_text(text)
+    out = [(m.group(0), re.compile(r"\b" + r"\s+".join(map(re.escape, fold(m.group(0).lower()).split())) + r"\b"))
+           for m in _BODY.finditer(t)]
+    out += [(m.group(1), re.compile(r"(?<!\w)" + re.escape(m.group(1).lower()) + r"(?!\w)")) for m in _COUNTRY.finditer(t)]
+    return out
 
 
 _DATE = re.compile(r"\b(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*((?:19|20)\d\d)\b"
