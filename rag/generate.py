@@ -16,7 +16,6 @@ from pydantic import PrivateAttr
 from rag.errors import GeneratorError  # noqa: F401 (re-exported: rag.generate.GeneratorError)
 
 
-
 def _msgs(messages: Sequence[ChatMessage]) -> list[dict]:
     return [{"role": m.role.value, "content": m.content or ""} for m in messages]
 

@@ -219,15 +219,12 @@ def build_app(svc, llm: str | None = None) -> gr.Blocks:
         choices = [(f"{render.file_name(d['source'])} ({d['doc_id']})", d["doc_id"]) for d in docs]
         return rows, gr.update(choices=choices, value=None)
 
-    def refresh_docs(collection):
+    def refresh_docs(collection, keep_choice: bool = False):
+        # the page's first fill (keep_choice) leaves the chosen collection alone: on a slow server a choice made
+        # meanwhile would be undone (its change event fills the documents again)
         rows, dd = doc_rows(collection)
-        return rows, dd, gr.update(choices=collections(), value=collection)
-
-    def first_docs(collection):
-        # the page's first fill leaves the chosen collection alone: on a slow server a choice made meanwhile
-        # would be undone (its change event fills the documents again)
-        rows, dd = doc_rows(collection)
-        return rows, dd, gr.update(choices=collections())
+        chosen = {} if keep_choice else {"value": collection}
+        return rows, dd, gr.update(choices=collections(), **chosen)
 
     def progress_cb(progress):
         def cb(i, n, name):
@@ -404,7 +401,7 @@ def build_app(svc, llm: str | None = None) -> gr.Blocks:
         reidx_btn.click(reindex, [coll_dd], [up_status, *doc_outs], **priv)
         refresh_btn.click(refresh_docs, [coll_dd], doc_outs, **priv)
         coll_dd.change(lambda c: doc_rows(c), [coll_dd], [docs, doc_dd], **priv)
-        app.load(first_docs, [coll_dd], doc_outs, **priv)
+        app.load(lambda collection: refresh_docs(collection, keep_choice=True), [coll_dd], doc_outs, **priv)
         panel_io = [mode, top_k, style]
         save.click(save_settings, panel_io, [save_status, prefs, kept], **priv)
         app.load(load_settings, [kept], [prefs, *panel_io], **priv)
