@@ -92,7 +92,7 @@ def _push(text: str, spans: list, a: int, b: int) -> None:
         spans.append((a, b))
 
 
-def _heading_level(line: str, legal_heading: bool, stack: list[tuple[int, str]]) -> int | None:
+def heading_level(line: str, legal_heading: bool, stack: list[tuple[int, str]]) -> int | None:
     m = _MARKDOWN_HEADING.match(line)
     if m and len(line) <= 200:
         return len(m.group(1))
@@ -118,7 +118,7 @@ def chunk_document(
     for lstart, lend in logical_lines(text):
         line = text[lstart:lend]
         label, legal_heading = legal.feed(line)
-        level = 1 if legal.note else _heading_level(line, legal_heading, stack)
+        level = 1 if legal.note else heading_level(line, legal_heading, stack)
         if level is not None:
             name = line.strip().lstrip("#").strip()[:80]
             if legal_heading and not legal.note and stack and stack[-1][0] == level and heading_of(line) is None:

@@ -12,7 +12,7 @@ import time
 import uuid
 from pathlib import Path
 
-from rag.service import NotFound
+from rag.errors import NotFound
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (

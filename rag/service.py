@@ -17,7 +17,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
-from ingest.telemetry import INGEST_QUEUE
+from ingest.formats import SUPPORTED as UPLOAD_FORMATS  # noqa: F401 (for the doors: what an upload may be)
+from ingest.store import StoreError  # noqa: F401 (for the doors)
+from ingest.telemetry import INGEST_QUEUE, setup_tracing  # noqa: F401 (for the doors)
+from rag.errors import NotFound
 from rag.settings import Settings, SettingsError
 from rag.uploads import UploadError, check_collection_name, collection_dir, store_upload
 
@@ -29,10 +32,6 @@ PER_REQUEST = ("retriever", "top_k", "answer_style", "dense_weight", "fusion", "
 
 def _answer_of(turn) -> str:
     return turn.get("answer", "") if isinstance(turn, dict) else turn[1]
-
-
-class NotFound(LookupError):
-    """An unknown collection, document or job; the message names it."""
 
 
 class AnswerStream:
@@ -274,7 +273,6 @@ class Service:
                 raise NotFound(f"no collection named '{name}'")
 
     def _collection(self, name: str | None, create: bool = False):
-        from ingest.store import StoreError
 
         try:
             return self.comp.collection(name or self.settings.collection, create=create)

@@ -12,7 +12,7 @@ from collections import OrderedDict
 from pathlib import Path
 from dataclasses import dataclass
 
-from ingest.chunk import _heading_level, logical_lines, split_sentences
+from ingest.chunk import heading_level, logical_lines, split_sentences
 from ingest.normalize import fold, normalize
 from ingest.structure import LegalPath, heading_of
 from rag.rank import without_ellipsis
@@ -69,7 +69,7 @@ def document_units(original: str) -> list[Unit]:
         if not line.strip():
             continue
         label, legal_heading = legal.feed(line)
-        level = _heading_level(line, legal_heading, stack)
+        level = heading_level(line, legal_heading, stack)
         if level is not None and (heading_of(line) or not legal_heading):
             stack = [s for s in stack if s[0] < level] + [(level, " ".join(line.strip().lstrip("#").split())[:120])]
         article, clause, point = _numbers(label)

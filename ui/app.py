@@ -16,10 +16,8 @@ go_offline()
 
 import gradio as gr  # noqa: E402
 
-from ingest.store import StoreError  # noqa: E402
-from ingest.formats import SUPPORTED  # noqa: E402
 from rag.api import check_serving, create_app, guarded, is_loopback, parse_auth  # noqa: E402, F401
-from rag.service import NotFound, Service  # noqa: E402
+from rag.service import UPLOAD_FORMATS, NotFound, Service, StoreError, setup_tracing  # noqa: E402
 from rag.settings import SettingsError, choices  # noqa: E402
 from rag.uploads import UploadError  # noqa: E402
 from ui import render  # noqa: E402
@@ -349,7 +347,7 @@ def build_app(svc, llm: str | None = None) -> gr.Blocks:
                     source = gr.HTML("", elem_id="hd-source-view", js_on_load=SOURCE_JS)
             with gr.Tab("Tài liệu", id="docs"):
                 files = gr.File(label="Tải tài liệu lên (txt, md, html, pdf, docx, ảnh png/jpg/tiff)",
-                                file_count="multiple", file_types=sorted(SUPPORTED), elem_id="hd-files")
+                                file_count="multiple", file_types=sorted(UPLOAD_FORMATS), elem_id="hd-files")
                 up_btn = gr.Button("Thêm vào bộ tài liệu", variant="primary", elem_id="hd-upload")
                 up_status = gr.Markdown(elem_id="hd-upload-status")
                 docs = gr.Dataframe(headers=DOC_HEADERS, label="Tài liệu trong bộ", interactive=False,
@@ -513,8 +511,6 @@ def serve(comp, llm: str | None = None, *, host: str | None = None, port: int | 
     check_serving(host, auth if auth is not None else s.auth, s.api_keys)
     # the chat's uploads land in the data directory, not in /tmp/gradio (read when the app is built)
     os.environ["GRADIO_TEMP_DIR"] = str(Path(s.home).resolve() / "tmp" / "gradio")
-    from ingest.telemetry import setup_tracing
-
     setup_tracing(s.otlp_endpoint)
     svc = Service(comp)
     server = Server(mount(svc, build_app(svc, llm=llm), host, auth), host, port if port is not None else s.port).start()
