@@ -27,7 +27,9 @@ def extractive(question: str, hits: list[Hit], embedder=None, depth: int = 3,
     """The best-matching sentence of the top passages, with its [n]; none when no top sentence fits
     the question's answer type.  `ranked`: ranked_sentences(question, hits, embedder), when already known."""
     ranked = ranked if ranked is not None else ranked_sentences(question, hits, embedder)
-    ranked = [r for r in ranked[:depth] if answer_type_ok(question, r[1][3]) and not bare_heading(r[1][3])]
+    asks_number = bool(_ASKS_NUMBER.search(fold(question.lower())))
+    ranked = [r for r in ranked[:depth] if answer_type_ok(question, r[1][3]) and not bare_heading(r[1][3])
+              and (asks_number or not _NUMBER_LINE.match(r[1][3]))]
     if not ranked:
         return "", []
     score, (rank, a, b, text, h) = ranked[0]
@@ -36,6 +38,9 @@ def extractive(question: str, hits: list[Hit], embedder=None, depth: int = 3,
     return quote(p), [p]
 
 
+# "Số: 215/TB-UBND" names the document; it answers only a question asking for the number
+_NUMBER_LINE = re.compile(r"(?i)^\s*(số|so)\s*[:.]\s*\S*\s*$")
+_ASKS_NUMBER = re.compile(r"\b(so hieu|so van ban|ky hieu|so may|so bao nhieu|so la gi|mang so)\b")
 _HEADING = re.compile(r"(?i)^\s*(điều|chương|mục|phần|dieu|chuong|muc|phan)\s+[\dIVXLC]+\w*\s*[.:]?\s*")
 
 
@@ -763,6 +768,25 @@ def _signer(units: list[Unit]) -> list[Unit]:
     return []
 
 
+# the header block's right-hand side and number line end the issuing body's name
+_ISSUER_END = re.compile(r"(?i)\b(cộng hòa|cộng hoà|độc lập)\b|^\s*số\s*[:.]", re.M)
+
+
+def _issuer(text: str, head_chars: int = 300) -> list[Unit]:
+    """The issuing body: the upper-case lines opening the document's header ("ỦY BAN NHÂN DÂN TỈNH QUẢNG NAM",
+    "CHÍNH PHỦ"), before the national motto or the number line; none when the document opens otherwise."""
+    head = text[:head_chars]
+    end = _ISSUER_END.search(head)
+    if not end:
+        return []
+    lead = len(head) - len(head.lstrip())
+    body = head[lead:end.start()].rstrip(" \n-–—_")
+    letters = [c for c in body if c.isalpha()]
+    if len(body.split()) < 2 or sum(c.isupper() for c in letters) < 0.9 * len(letters):
+        return []
+    return [Unit(lead, lead + len(body), body, "sentence", 0)]
+
+
 def compose_document_fact(asks: str, doc_id: str, lib: Library, hits: list[Hit]) -> Composed:
     """"… quy định về gì?" from the document's scope article (Phạm vi điều chỉnh: "Thông tư này quy định về …"),
     else its own statement of what it regulates, else its first article's content; "… có hiệu lực từ khi nào?"
@@ -771,6 +795,8 @@ def compose_document_fact(asks: str, doc_id: str, lib: Library, hits: list[Hit])
     units = lib.units(doc_id)
     if asks == "signer":
         pick = _signer(units)
+    elif asks == "issuer":
+        pick = _issuer(lib.text(doc_id))
     elif asks == "effect":
         pick = (_statement(_EFFECT, _under(units, _EFFECT_HEAD)) or _statement(_EFFECT, _content(units)))[:1]
     else:

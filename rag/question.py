@@ -312,17 +312,22 @@ _ASKS_EFFECT = re.compile(r"\bhieu luc\b(?!.*\b(doi voi|voi)\b).*\b(nao|khi nao|
 
 
 _ASKS_SIGNER = re.compile(r"\b(ai (da )?ky|nguoi ky|ky boi ai|do ai ky|ai la nguoi ky)\b")
+_ASKS_ISSUER = re.compile(r"\b(do (co quan|don vi|ai) nao ban hanh|(co quan|don vi) nao ban hanh|do ai ban hanh"
+                          r"|ai ban hanh|co quan ban hanh (la )?(gi|ai|nao))\b")
 
 
 def asks_of_document(text: str) -> str:
     """"scope" for "… quy định về gì?" (answered from its Phạm vi điều chỉnh), "effect" for "… có hiệu lực từ khi
-    nào?" (from its effective-date clause), "signer" for "Ai ký …?" (from its signature block), else "".  An article named ("Điều 3 … quy định gì") is an article
+    nào?" (from its effective-date clause), "signer" for "Ai ký …?" (from its signature block), "issuer" for "… do cơ
+    quan nào ban hành?" (from its header), else "".  An article named ("Điều 3 … quy định gì") is an article
     question, not a scope one."""
     folded = fold(normalize_text(text).lower())
     if article_refs(folded):
         return ""
     if _ASKS_SIGNER.search(folded):
         return "signer"
+    if _ASKS_ISSUER.search(folded):
+        return "issuer"
     if _ASKS_EFFECT.search(folded):
         return "effect"
     return "scope" if _ASKS_SCOPE.search(folded) else ""

@@ -92,6 +92,7 @@ QUESTIONS = {
     "notice-by-number": "Tóm tắt thông báo 18/TB-TV",
     "other-body": "Theo Bộ Tài chính, phí tham quan bảo tàng là bao nhiêu?",
     "other-country": "Phí tham quan bảo tàng ở Lào là bao nhiêu?",
+    "issuer": "Nghị định 12/2021/NĐ-CP do cơ quan nào ban hành?",
 }
 
 
@@ -168,6 +169,11 @@ def test_a_denial_counts_only_for_what_the_question_claims(answers):
     assert answers["denial-elsewhere"]["answer"].startswith("Có."), answers["denial-elsewhere"]["answer"]
     # "chỉ … tối đa 01 lần" answers "nhiều lần" with no
     assert answers["only-once"]["answer"].startswith("Không."), answers["only-once"]["answer"]
+
+
+def test_the_issuing_body_comes_from_the_header(answers):
+    a = answers["issuer"]
+    assert a["answer"].startswith("CHÍNH PHỦ") and sources(a) == {"nghi-dinh-phi-bao-tang.txt"}, a["answer"]
 
 
 def test_a_notice_is_named_by_its_number_even_when_the_number_was_written_by_hand(answers):
