@@ -73,6 +73,22 @@ def _f(text: str) -> str:
 
 
 _MACHINE = re.compile(r"\bmáy\b")
+# the predicate's words as written with their diacritics: a typed word that only folds to one of them ("Đảng" to
+# "đang", "cơ quan" to "có", "bí mật" to "bị", "cán bộ" to "cần") does not end a subject
+_PREDICATE_WORDS = set("""có được là bị phải cần gồm bao quy định ban hành tổ chức diễn ra áp dụng do dành cho đạt tăng
+    giảm kéo dài thu hút yêu cầu chủ trì tham dự hưởng nộp làm chịu thay thế nêu nói đề cập tạm dừng đăng ký xử lý
+    khiếu nại kết thúc bắt đầu hiệu lực gì nào ai nhiêu khi ở đâu mấy sao thế ra khác so với và không chưa đã sẽ
+    đang""".split())
+_PREDICATE_FOLDED = {fold(w) for w in _PREDICATE_WORDS}
+
+
+def _pf(text: str) -> str:
+    """`_f` for finding the predicate: words typed with diacritics that are not the predicate's own are masked
+    (same length, so offsets still slice the text)."""
+    def mask(m: re.Match) -> str:
+        w = m.group()
+        return "z" * len(w) if w != fold(w) and fold(w) in _PREDICATE_FOLDED and w not in _PREDICATE_WORDS else w
+    return fold(re.sub(r"\w+", mask, normalize_text(text).lower()))
 
 
 def _anaphors(text: str):
@@ -98,15 +114,15 @@ def subject_of(question: str) -> str:
 
 def _noun_phrase(question: str) -> str:
     q = normalize_text(question).strip()
-    f = _f(q)
+    f, pf = _f(q), _pf(q)
     lead = _QUESTION_LEAD.match(f)
     a = lead.end() if lead else 0
-    m = _PREDICATE.search(f, a)
+    m = _PREDICATE.search(pf, a)
     if m and m.start() == a:  # "Ai chủ trì hội nghị?": the phrase after the predicate
-        nxt = _PREDICATE.search(f, m.end() + 1)
+        nxt = _PREDICATE.search(pf, m.end() + 1)
         a, m = m.end(), nxt
         while m and m.start() <= a + 1:
-            a, m = m.end(), _PREDICATE.search(f, m.end() + 1)
+            a, m = m.end(), _PREDICATE.search(pf, m.end() + 1)
     return q[a:m.start() if m else len(q)].strip(" ,?.")
 
 
@@ -236,7 +252,7 @@ class ConversationState:
             out = rule(q)
             if out and out != q:
                 return _tidy(out), f"rule:{kind}"
-        if len(q.split()) > 6 and _PREDICATE.search(_f(q)):
+        if len(q.split()) > 6 and _PREDICATE.search(_pf(q)):
             return q, ""  # it only looked like a follow-up: a question of its own
         if llm is not None:
             out = _model_rewrite(llm, q, self)
@@ -295,7 +311,7 @@ class ConversationState:
         if thi and not tail:  # "còn Nghị quyết 37 thì ban hành ngày nào?": a question of its own
             own, pred = x[:thi.start()].strip(), x[thi.end():].strip()
             return f"{own} {pred}?" if pred else ""
-        if len(x.split()) > 4 and _PREDICATE.search(xf):
+        if len(x.split()) > 4 and _PREDICATE.search(_pf(x)):
             return _capital(f"{x}?") if lead else q  # "X làm Y thì sao?": a question of its own
         prev = self.last.question
         if re.match(r"(khoan|diem)\s", xf):
@@ -345,7 +361,7 @@ class ConversationState:
                 i = cf.find(noun)
                 if i >= 0 and (i == 0 or cf[i - 1] == " "):
                     phrase = cand[i:]
-                    pm = _PREDICATE.search(cf, i + len(noun) + 1)
+                    pm = _PREDICATE.search(_pf(cand), i + len(noun) + 1)
                     out = phrase[:pm.start() - i] if pm else phrase
                     out = re.split(r"[,.;:()]", out)[0].strip(" ,?.")
                     if len(out.split()) >= len(noun.split()):
@@ -355,7 +371,7 @@ class ConversationState:
     def _bare_predicate(self, q: str) -> str:
         """"áp dụng cho ai?", "ban hành ngày nào?": the subject, then the question."""
         f = _f(q)
-        m = _PREDICATE.match(f)
+        m = _PREDICATE.match(_pf(q))
         if not m or not self.last.subject:
             return ""
         subject = self.last.subject
@@ -422,7 +438,7 @@ def _replace_subject(prev: str, x: str, subject: str) -> str:
     pf, xf = _f(prev), _f(x)
     head = xf.split()[0]
     for m in re.finditer(rf"\b{re.escape(head)}\b", pf):
-        end = _PREDICATE.search(pf, m.end() + 1)
+        end = _PREDICATE.search(_pf(prev), m.end() + 1)
         stop = end.start() if end else len(prev.rstrip(" ?"))
         return f"{prev[:m.start()]}{x} {prev[stop:].lstrip()}"
     if subject and subject in prev:

@@ -291,3 +291,16 @@ def test_a_model_rewrite_is_kept_only_when_well_formed_and_faithful():
     assert not acceptable_rewrite("Sinh viên có thể bị xử lý theo hình thức nào?", "còn khoản 3 thì sao?",
                                   before)  # drops "khoản 3", invents the rest
     assert not acceptable_rewrite("Khoản 3 Điều 14 quy định gì? [1]", "còn khoản 3 thì sao?", before)
+
+
+def test_a_subject_ends_at_its_predicate_not_at_a_word_that_only_folds_to_one():
+    """"Đảng" folds to the predicate word "đang", "cán bộ" to "cần", "bí mật" to "bị": typed with diacritics they
+    are part of the subject a follow-up replaces or refers back to."""
+    from rag.conversation_state import ConversationState
+
+    state = ConversationState()
+    state.add("Tổng Bí thư yêu cầu các cấp ủy Đảng làm gì?")
+    assert state.resolve("Còn các bộ ngành, địa phương thì sao?")[0] == \
+        "Tổng Bí thư yêu cầu các bộ ngành, địa phương làm gì?"
+    state.add("Các cán bộ cơ quan có được nghỉ phép không?")
+    assert state.resolve("còn sinh viên thì sao?")[0] == "Sinh viên có được nghỉ phép không?"
