@@ -10,7 +10,7 @@ import numpy as np
 
 from ingest.chunk import chunk_sentences
 from ingest.lexical import is_unaccented, syllables
-from ingest.normalize import fold
+from ingest.normalize import fold, normalize_text
 from ingest.telemetry import traced
 from rag.retrieve import Hit
 
@@ -160,11 +160,19 @@ def counted(question: str) -> str | None:
     return m.group(1)
 
 
+_Q_ORDINAL = re.compile(r"\bthứ (mấy|bao nhiêu)\b")
+_ORDINAL = re.compile(r"\b(đầu tiên|cuối cùng|thứ (?:nhất|hai|ba|tư|năm|sáu|bảy|tám|chín|mười|\d+))\b")
+
+
 def fits_type(question: str, sentence: str, kind: str) -> bool:
     """Does the sentence state something of the asked kind that the question does not already contain?
     A 'how many X' question where X is not time is not answered by a duration ("17 năm" does not count
     delegates); other units may be X's paraphrase ("14.000 món" for "bao nhiêu vật phẩm")."""
     q = set(syllables(question))
+    if kind == "number" and _Q_ORDINAL.search(question.lower()):  # "thứ mấy": "đầu tiên" answers it
+        found = _ORDINAL.findall(normalize_text(sentence).lower())
+        return any(w not in normalize_text(question).lower() for w in found) or any(
+            n.lower() not in q for n, _ in quantities(sentence, with_units=True))
     if kind == "number":
         noun = counted(question)
         return any(n.lower() not in q and not (noun and unit in _TIME_UNITS and noun not in _TIME_UNITS)

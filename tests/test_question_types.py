@@ -304,3 +304,14 @@ def test_a_subject_ends_at_its_predicate_not_at_a_word_that_only_folds_to_one():
         "Tổng Bí thư yêu cầu các bộ ngành, địa phương làm gì?"
     state.add("Các cán bộ cơ quan có được nghỉ phép không?")
     assert state.resolve("còn sinh viên thì sao?")[0] == "Sinh viên có được nghỉ phép không?"
+
+
+def test_which_in_order_is_answered_by_an_ordinal_word():
+    """"… thứ mấy?" asks for a place in order: "đầu tiên" answers it though it is no figure; a sentence with
+    neither is no answer."""
+    from rag.rank import answer_type_ok
+
+    question = "Hội nghị là hội nghị toàn quốc thứ mấy?"
+    assert answer_type_ok(question, "Đây là hội nghị toàn quốc đầu tiên về phát triển vùng.")
+    assert answer_type_ok(question, "Đây là hội nghị toàn quốc thứ 3 về phát triển vùng.")
+    assert not answer_type_ok(question, "Hội nghị được tổ chức sáng 15-4 tại Hà Nội.")
