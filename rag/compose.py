@@ -38,8 +38,9 @@ def extractive(question: str, hits: list[Hit], embedder=None, depth: int = 3,
     return quote(p), [p]
 
 
-# "Số: 215/TB-UBND" names the document; it answers only a question asking for the number
-_NUMBER_LINE = re.compile(r"(?i)^\s*(số|so)\s*[:.]\s*\S*\s*$")
+# "Số: 215/TB-UBND", "Về việc tạm dừng cấp nước": the header's number and subject lines name the document; they
+# answer only a question asking for the number
+_NUMBER_LINE = re.compile(r"(?i)^\s*(?:(số|so)\s*[:.]\s*\S*|(?:v/v|về việc|ve viec)\b[^.;:!?]*)\s*$")
 _ASKS_NUMBER = re.compile(r"\b(so hieu|so van ban|ky hieu|so may|so bao nhieu|so la gi|mang so)\b")
 _HEADING = re.compile(r"(?i)^\s*(điều|chương|mục|phần|dieu|chuong|muc|phan)\s+[\dIVXLC]+\w*\s*[.:]?\s*")
 

@@ -132,7 +132,8 @@ _DEFINITION = re.compile(r"(\bla gi|\bnghia la gi|\bduoc hieu (la|nhu the nao|th
 # "điều kiện ... là gì" asks for several things, "X là gì" for one definition
 # "Tên của X là gì", "X được gọi là gì", "quan điểm của ông là gì": a name or a fact about something, not what a
 # term means; so is a subject too long to be a term
-_NAME_ASK = re.compile(r"\b(ten|ten goi|duoc goi|goi la|duoc coi|duoc dat ten|co ten|cua)\b")
+_NAME_ASK = re.compile(r"\b(ten|ten goi|duoc goi|goi la|duoc coi|duoc dat ten|co ten|cua|so dien thoai|dia chi|email"
+                       r"|ma so|so tai khoan)\b")
 _TERM_MAX = 8  # syllables
 
 

@@ -175,6 +175,8 @@ def fits_type(question: str, sentence: str, kind: str) -> bool:
             n.lower() not in q for n, _ in quantities(sentence, with_units=True))
     if kind == "number":
         noun = counted(question)
+        if noun and re.search(rf"\bmột {re.escape(noun)}\b", normalize_text(sentence).lower()):
+            return True  # "một" is mostly "a", but "một lần" answers "mấy lần"
         return any(n.lower() not in q and not (noun and unit in _TIME_UNITS and noun not in _TIME_UNITS)
                    for n, unit in quantities(sentence, with_units=True))
     words = re.findall(r"\w+", sentence)
