@@ -554,7 +554,10 @@ def verdict(claim: str, evidence: str, context: str = "", pool: list[str] = (), 
     cond = _CONDITION_CLAUSE.search(evidence)
     if cond and not _denies(claim) and not _denies(_CONDITION_CLAUSE.sub(" ", evidence)):
         return YES, "conditional"
-    return (NO, "negation") if _denies(claim) != _denies_claim(seen, claim) else (YES, "affirmed")
+    # a claim that itself denies ("… không dùng tiền mặt") is matched by any denial, as the evidence words it
+    claim_denies = _denies(claim)
+    seen_denies = _denies(seen) if claim_denies else _denies_claim(seen, claim)
+    return (NO, "negation") if claim_denies != seen_denies else (YES, "affirmed")
 
 
 def conditional_lead(evidence: str) -> str:
@@ -668,15 +671,23 @@ def full_sides(sides: list[str]) -> list[str]:
     return [a, " ".join(aw[:j] + b.split())] if j > 0 else sides
 
 
-def _under_lead_in(side: str, own: str, ranked, lib: Library, hits: list[Hit]) -> list[Passage]:
+def _under_lead_in(side: str, own: str, others: set[str], ranked, lib: Library, hits: list[Hit]) -> list[Passage]:
     """A side told in one item of a list whose lead-in the side's search found ("Thời hạn bảo vệ … sau đây:" →
-    "a) 30 năm đối với bí mật nhà nước độ Tuyệt mật"): the item that holds the side's own words."""
+    "a) 30 năm đối với bí mật nhà nước độ Tuyệt mật"): the item that holds the side's own words, else (a side whose
+    words are all in the other's: "độ Mật" beside "độ Tuyệt mật") the item without the other side's words that
+    most of the side covers and says least besides."""
     for score, (_, a, _, _, h) in ranked:
         units = lib.units(h.doc_id)
         i = unit_at(units, a)
         if i is None or not units[i].lead_in or coverage(side, units[i].text + " " + lib.context(h.doc_id, i)) < 0.5:
             continue
-        items = [u for u in children(units, i) if own and coverage(own, u.text) >= 0.6]
+        kids = children(units, i)
+        if own:
+            items = [u for u in kids if coverage(own, u.text) >= 0.6]
+        else:
+            said = set(content_terms(side)) | set(content_terms(units[i].text))
+            fit = [u for u in kids if not others & set(content_terms(u.text))]
+            items = sorted(fit, key=lambda u: (-coverage(side, u.text), len(set(content_terms(u.text)) - said)))
         if items:
             info = lib.info(h.doc_id)
             return [unit_passage(0, h.doc_id, u, info, score, hits, lib) for u in items[:1]]
@@ -705,7 +716,10 @@ def compose_comparison(q: Question, search, lib: Library, embedder=None, per_sid
         picked = [r for r in ranked[:per_side] if r[0] >= ranked[0][0] - margin] if ranked else []
         found = [Passage(0, h, text, a, b, score) for score, (_, a, b, text, h) in
                  sorted(picked, key=lambda r: (r[1][4].doc_id, r[1][1]))]
-        found = found or _under_lead_in(side, own, ranked_sentences(side, hits, embedder)[:5], lib, hits)
+        if not found or any(p.text.rstrip().endswith(":") for p in found):
+            # nothing, or only the lead-in of a list ("Thời hạn … sau đây:"): the item about this side
+            others = {t for o in sides if o != side for t in content_terms(o)} - set(content_terms(side))
+            found = _under_lead_in(side, own, others, ranked_sentences(side, hits, embedder)[:5], lib, hits) or found
         if not found:
             missing.append(side)
             continue

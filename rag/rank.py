@@ -160,6 +160,9 @@ def counted(question: str) -> str | None:
     return m.group(1)
 
 
+_Q_DOC_NUMBER = re.compile(r"\b(quyết định|nghị định|nghị quyết|thông tư|thông báo|công văn|văn bản|chỉ thị|luật)\s+"
+                           r"(số\s+)?(mấy|bao nhiêu)\b|\bsố hiệu\b")
+_DOC_NUMBER = re.compile(r"\b\d+/(?:\d{4}/)?[A-ZĐ]")
 _Q_ORDINAL = re.compile(r"\bthứ (mấy|bao nhiêu)\b")
 _ORDINAL = re.compile(r"\b(đầu tiên|cuối cùng|thứ (?:nhất|hai|ba|tư|năm|sáu|bảy|tám|chín|mười|\d+))\b")
 
@@ -169,6 +172,8 @@ def fits_type(question: str, sentence: str, kind: str) -> bool:
     A 'how many X' question where X is not time is not answered by a duration ("17 năm" does not count
     delegates); other units may be X's paraphrase ("14.000 món" for "bao nhiêu vật phẩm")."""
     q = set(syllables(question))
+    if kind == "number" and _Q_DOC_NUMBER.search(question.lower()):  # "quyết định số mấy": "29/QĐ-BNN-TCCB"
+        return bool(_DOC_NUMBER.search(sentence))
     if kind == "number" and _Q_ORDINAL.search(question.lower()):  # "thứ mấy": "đầu tiên" answers it
         found = _ORDINAL.findall(normalize_text(sentence).lower())
         return any(w not in normalize_text(question).lower() for w in found) or any(

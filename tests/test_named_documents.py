@@ -68,6 +68,7 @@ NOTICE = """THƯ VIỆN TỈNH AN BÌNH
 Số:      /TB-TV
 THÔNG BÁO
 Về việc tạm ngừng phục vụ phòng đọc
+Căn cứ Quyết định số 45/QĐ-TVT ngày 02/01/2024 của Giám đốc Thư viện tỉnh về sửa chữa trụ sở;
 Thư viện tỉnh tạm ngừng phục vụ phòng đọc từ ngày 10 tháng 5 năm 2024 để sửa chữa mái nhà.
 Trong thời gian sửa chữa, bạn đọc mượn sách tại quầy lưu động ở sảnh chính.
 Phòng đọc mở cửa trở lại từ ngày 01 tháng 6 năm 2024.
@@ -98,6 +99,7 @@ QUESTIONS = {
     "header-line": "Thư viện tỉnh tạm ngừng phục vụ phòng đọc để làm gì?",
     "phone": "Số điện thoại liên hệ của thư viện là gì?",
     "once-in-words": "Bạn đọc được gia hạn mượn sách mấy lần?",
+    "decision-number": "Việc sửa chữa trụ sở thư viện theo quyết định số mấy?",
 }
 
 
@@ -197,3 +199,4 @@ def test_a_phone_number_and_a_count_in_words_are_facts_the_documents_state(answe
     assert "0270 3822 111" in answers["phone"]["answer"]  # "… là gì" asking for a number is no definition
     assert "một lần" in answers["once-in-words"]["answer"]  # "một lần" answers "mấy lần"
     assert "sửa chữa mái nhà" in answers["header-line"]["answer"]
+    assert "45/QĐ-TVT" in answers["decision-number"]["answer"]  # "quyết định số mấy" asks for its number
