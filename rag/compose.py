@@ -150,7 +150,10 @@ def list_items(units: list[Unit], i: int, steps: bool = False) -> list[Unit]:
         fit = [x for x in lists if _steps(*x)]
         # no list of steps under it: the steps may be told in its sentences (a list of conditions is not how)
         in_lists = {id(u) for x in heads for u in [x, *children(units, units.index(x))]}
-        prose = [x for x in section if x.kind in ("sentence", "clause") and id(x) not in in_lists]
+        sentences = [x for x in section if x.kind == "sentence" and id(x) not in in_lists]
+        # steps told in sentences ("Trước hết … Sau đó …"), else the article's clauses and sentences in order
+        prose = sentences if _steps(sentences) else [x for x in section if x.kind in ("sentence", "clause")
+                                                    and id(x) not in in_lists]
         return (fit[0][0] if fit else prose or (lists or [(section, "")])[0][0])[:CAP * 2]
     for items in (children(units, i), siblings(units, i), inline_items(u)):
         if len(items) >= 2:
@@ -183,14 +186,15 @@ _GENERIC_FOLDED = {fold(w) for w in _GENERIC} - {"thi"}  # folded, "thi" is also
 
 def _fit(q: Question, units: list[Unit], i: int) -> int:
     """How well the unit at `i` can anchor an answer of several items: 1 when it heads or belongs to a list.
-    A procedure asks for steps: a list that reads as steps is 2; prose (it may tell the steps in sentences) is
+    A procedure asks for steps: a list that reads as steps is 2 (3 when its items say so); prose (it may tell the steps in sentences) is
     1; a list of conditions, cases or rights is not how to do something: 0."""
     structured = _structured(units, i)
     if q.type != "procedure":
         return int(structured)
     lead = units[i].text if units[i].lead_in else ""
-    if _steps(list_items(units, i, True), lead):
-        return 2
+    items = list_items(units, i, True)
+    if _steps(items, lead):  # 3: items marked as steps ("Trước hết", "Bước 2"); 2: a list its lead-in calls steps
+        return 3 if sum(bool(_STEP.match(u.text)) for u in items) >= 2 else 2
     return 0 if structured and units[i].kind != "heading" else 1
 
 
@@ -249,7 +253,8 @@ def compose_list(q: Question, ranked, lib: Library, hits: list[Hit], margin: flo
     # the one most about what was asked (the steps of "trình tự xét học bổng" are not those of "khiếu nại kết
     # quả xét học bổng"); of those nearly as much about it, the one that best fits the shape asked for
     top = max(c[0] for c in candidates)
-    anchor = max((c for c in candidates if c[0] >= top - ABOUT_SLACK), key=lambda c: c[1:4])[4:]
+    # items marked as steps first, then the article the question names by its title, then the shape
+    anchor = max((c for c in candidates if c[0] >= top - ABOUT_SLACK), key=lambda c: (c[2] == 3, *c[1:4]))[4:]
     doc_id, units, i = anchor
     items = list_items(units, i, q.type == "procedure")
     if not _structured(units, i) and units[i].kind != "heading":
