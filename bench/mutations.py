@@ -44,9 +44,9 @@ MUTATIONS = [
              [('    d = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))\n'
                '    return "".join(c for c in d if not unicodedata.combining(c))\n', "    return text\n")],
              ["tests/test_answering.py", "-k", "accent_free"]),
-    Mutation("offsets", "citation offsets are off by one", "rag/answer.py",
-             [("return Citation(n, h.doc_id, h.source, h.title, p.text, p.start, p.end,",
-               "return Citation(n, h.doc_id, h.source, h.title, p.text, p.start + 1, p.end + 1,")],
+    Mutation("offsets", "citation offsets are off by one", "rag/evidence.py",
+             [("text=self.text, start=self.start, end=self.end, score=round(h.score, 4),",
+               "text=self.text, start=self.start + 1, end=self.end + 1, score=round(h.score, 4),")],
              ["tests/test_walking.py", "-k", "offsets"]),
     Mutation("refusal", "refusal never refuses", "rag/answer.py",
              [("return bool(hits) and score >= self.answerable_threshold, sig", "return bool(hits), sig")],

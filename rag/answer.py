@@ -15,18 +15,17 @@ from ingest.telemetry import traced
 
 from rag.chat import asks_more
 from rag.conversation_state import STANDALONE_MARK, ConversationState
-from rag.compose import (UNCLEAR, Composed, bullet, compose_article, compose_comparison, compose_definition,
-                          compose_document_fact,
-                          compose_list, compose_summary, compose_superlative, compose_yesno, extractive, in_article,
-                          mentions, quote, superlative)
+from rag.compose import (UNCLEAR, Composed, Request, asks_issue_date, bullet, compose, compose_definition,
+                         compose_document_fact, compose_issue_date, compose_superlative, extractive, in_article,
+                         mentions, quote, superlative)
+from rag.evidence import Citation, Evidence
 from rag.generate import GeneratorError
-from rag.issue_date import asks_issue_date, compose_issue_date
 from rag.question import (Question, asks_of_document, date_qualifiers, document_titles, qualifiers, subject_names,
                           understand)
-from rag.rank import Passage, answer_type_ok, ranked_sentences, select_passages
-from rag.retrieve import Hit, Retriever
+from rag.rank import answer_type_ok, ranked_sentences, select_passages
+from rag.retrieve import Retriever
 from rag.units import Library
-from rag.verify import REFUSAL, parse_markers, verify, whole_units
+from rag.verify import REFUSAL, verify, whole_units
 
 # set by a caller that can be left (a streamed HTTP answer): when the event is set, generation stops
 cancel_event: ContextVar[threading.Event | None] = ContextVar("hoidap_cancel", default=None)
@@ -60,23 +59,6 @@ SYSTEM = (
 
 
 @dataclass
-class Citation:
-    n: int
-    doc_id: str
-    source: str
-    title: str
-    text: str
-    start: int
-    end: int
-    score: float
-    page: int | None = None
-    heading: str = ""
-    label: str = ""  # the cited text's place in a legal document: "Điều 14 › Khoản 1"
-    ocr: bool = False  # read by OCR from a scanned page
-    doc_number: str = ""  # the document's symbol, e.g. "100/2019/NĐ-CP"
-
-
-@dataclass
 class Answer:
     question: str
     answer: str
@@ -95,17 +77,6 @@ class Answer:
 
     def as_dict(self) -> dict:
         return asdict(self)
-
-
-def _citation(n: int, p: Passage) -> Citation:
-    h = p.hit
-    return Citation(n, h.doc_id, h.source, h.title, p.text, p.start, p.end, round(h.score, 4), h.page, h.heading,
-                    h.label_at(p.start), h.ocr, h.doc_number)
-
-
-def _hit_citation(n: int, h: Hit) -> Citation:
-    return Citation(n, h.doc_id, h.source, h.title, h.text, h.start, h.end, round(h.score, 4), h.page, h.heading,
-                    h.label, h.ocr, h.doc_number)
 
 
 @dataclass
@@ -145,19 +116,17 @@ def _title_pattern(title: str) -> re.Pattern:
 
 class Answerer:
     def __init__(self, retriever: Retriever, llm=None, *, context_passages: int = 3, max_tokens: int = 192,
-                 answerable_threshold: float = 0.57, guardrails: bool = True, answer_style: str = "quote"):
+                 answerable_threshold: float = 0.57, answer_style: str = "quote"):
         self.retriever, self.llm = retriever, llm
         self.context_passages, self.max_tokens = context_passages, max_tokens
         self.answerable_threshold = answerable_threshold
-        # guardrails=False is the bare generator (whole chunks, no refusal decision, no verification):
-        # kept only to measure what each stage of the pipeline adds (docs/evaluation.md)
-        self.guardrails = guardrails
         # "quote": the generator reads the passages and chooses (cites) the ones that answer; the answer shown
         # is those source sentences verbatim.  The bundled 1.5B model cites the right sentence more often than
         # it words the answer right (docs/evaluation.md); "generated" shows its verified wording instead.
+        # (The bare generator these stages are measured against is bench/bare_generator.py.)
         self.answer_style = answer_style
 
-    def decide(self, question: str, hits: list[Hit], raw: dict) -> tuple[bool, dict]:
+    def decide(self, question: str, hits: list[Evidence], raw: dict) -> tuple[bool, dict]:
         """Is there anything to answer from?  A linear score of RAW signals, never min-max ones
         (the top hit is always 1.0 after min-max): the top cosine similarity and the top BM25 score over the
         question's idf mass (the share of the question the best chunk matches, comparable across collection
@@ -193,7 +162,7 @@ class Answerer:
         if on_token and how:  # every door shows the question a follow-up was read as, before its answer
             on_token(f"{STANDALONE_MARK}{standalone}\n\n")
         q = understand(standalone)
-        named = self.named(q, standalone) if self.guardrails else Named()
+        named = self.named(q, standalone)
         a = self._ask(question, standalone, q, llm, on_token, t0, named)
         a.question_type, a.understood = q.type, {**q.as_dict(), "resolved": how}
         a = self._qualified(a, named)
@@ -257,14 +226,14 @@ class Answerer:
              named: Named | None = None) -> Answer:
         notice = ""
         named = named or Named()
-        quoting = self.answer_style == "quote" and self.guardrails
+        quoting = self.answer_style == "quote"
         # a question naming a document is answered from it
         hits, raw_signals = self.retriever.search(q.focus, docs=set(named.docs) or None)
         if q.articles and q.type != "article":
             # "Theo Điều 5, ai …": the evidence is that article's (chunks carry their heading path)
             hits = [h for h in hits if any(in_article(h, r.article) for r in q.articles)] or hits
         t_ret = time.perf_counter()
-        related = [_hit_citation(i + 1, h) for i, h in enumerate(hits)]
+        related = [h.citation(i + 1) for i, h in enumerate(hits)]
         answerable, sig = self.decide(q.focus, hits, raw_signals)
         timings = {"retrieve_s": round(t_ret - t0, 3)}
 
@@ -288,11 +257,9 @@ class Answerer:
                 return refuse(why)
             show(text)
             timings["total_s"] = round(time.perf_counter() - t0, 3)
-            return Answer(question, text, False, [_citation(p.n, p) for p in ps], related, "extractive", why,
+            return Answer(question, text, False, [p.citation() for p in ps], related, "extractive", why,
                           standalone, sig, timings)
 
-        if not self.guardrails and llm is not None:
-            return self._bare(question, standalone, hits, related, sig, timings, llm, on_token, t0)
         if named.missing and not named.docs:
             a = refuse("Not in the collection: " + ", ".join(named.missing))
             a.answer = f"Bộ tài liệu không có {', '.join(named.missing)}, nên không trả lời được câu hỏi này."
@@ -303,21 +270,21 @@ class Answerer:
             if c.passages:
                 sig["basis"] = c.basis
                 return self._shown(c, question, standalone, related, sig, timings, show, t0)
-        if self.guardrails and asks_issue_date(q):  # "Nghị quyết 37 ban hành ngày nào?": its number with a date
+        if asks_issue_date(q):  # "Nghị quyết 37 ban hành ngày nào?": its number with a date
             c = compose_issue_date(q, self.library, hits)
             if c.passages:
                 return self._shown(c, question, standalone, related, sig, timings, show, t0)
-        if self.guardrails and q.type not in ("factoid", "definition"):
+        if q.type not in ("factoid", "definition"):
             return self._composed(q, question, standalone, hits, answerable, related, sig, timings, show, refuse, t0,
                                   llm, on_token)
-        if self.guardrails and q.type == "definition" and answerable:
+        if q.type == "definition" and answerable:
             # the defining sentence ("X là …") may sit in a glossary chunk below the top hits: look deeper
             deeper = self.retriever.retrieve(standalone, top_k=2 * self.retriever.top_k)
             ranked = ranked_sentences(standalone, deeper, None)
             c = compose_definition(q, ranked, lib=self.library)
             if c.passages:
                 return self._shown(c, question, standalone, related, sig, timings, show, t0)
-            if not any(mentions(q.focus, r[1][3]) for r in ranked[:3]):
+            if not any(mentions(q.focus, r.sentence.text) for r in ranked[:3]):
                 return refuse()  # "X là gì" where no top sentence says X
         if not answerable:
             return refuse()
@@ -353,7 +320,7 @@ class Answerer:
         by_n = {p.n: p for p in passages}
         if not any(answer_type_ok(standalone, by_n[n].text) for n in v.cited):
             return extract()  # "bao nhiêu …" cited from a sentence with no amount of that kind: never the answer
-        cites = [_citation(n, by_n[n]) for n in sorted(v.cited)]
+        cites = [by_n[n].citation() for n in sorted(v.cited)]
         text, mode = v.text, "generated"
         if quoting:
             text, mode, notice = " ".join(quote(by_n[n]) for n in sorted(v.cited)), "quoted", ""
@@ -377,7 +344,7 @@ class Answerer:
                       question, prev.signals, timings, prev.question_type,
                       understood=prev.understood)
 
-    def _answerable_hits(self, text: str) -> list[Hit]:
+    def _answerable_hits(self, text: str) -> list[Evidence]:
         """The hits for a text, or none when the refusal decision says the documents do not cover it."""
         hits, raw = self.retriever.search(text)
         return hits if self.decide(text, hits, raw)[0] else []
@@ -387,24 +354,12 @@ class Answerer:
                   t0, llm=None, on_token=None) -> Answer:
         """Lists, procedures, articles, yes/no, summaries and comparisons: whole units of the sources, composed for
         the question's type (rag.compose), checked to be exact slices of their documents (rag.verify)."""
-        lib, emb = self.library, self.retriever.embedder
-        c = Composed("", [])
-        if q.type == "article" and q.articles:
-            c = compose_article(q, lib, hits)
-        elif q.type == "comparison" and q.sides:
-            c = compose_comparison(q, self._answerable_hits, lib, emb)
-        elif not answerable and not (q.type == "summary" and lib.named(q.documents)):
+        lib = self.library
+        c = compose(Request(q, standalone, hits, answerable, lib, self.retriever.embedder, self._answerable_hits))
+        if c is None:  # the documents do not cover it
             a = refuse()
             a.verdict = UNCLEAR if q.type == "yesno" else ""
             return a
-        elif q.type in ("list", "procedure", "article"):
-            c = compose_list(q, ranked_sentences(standalone, hits, emb), lib, hits)
-        elif q.type == "yesno":
-            c = compose_yesno(q, hits, lib, emb)
-        elif q.type == "summary":
-            c = compose_summary(q, lib, hits)
-        elif q.type == "comparison":
-            c = compose_list(q, ranked_sentences(standalone, hits, emb), lib, hits)
         shown, more = whole_units(c.passages, lib), whole_units(c.more, lib)
         sig["basis"] = c.basis
         if not shown:
@@ -446,28 +401,14 @@ class Answerer:
         by_n = {p.n: p for p in numbered}
         text = f"{c.verdict} {v.text}" if c.verdict else v.text
         timings["total_s"] = round(time.perf_counter() - t0, 3)
-        return Answer(question, text, False, [_citation(n, by_n[n]) for n in sorted(v.cited)], related, "generated",
-                      "", standalone, sig, timings, verdict=c.verdict, more=[_citation(p.n, p) for p in c.more])
+        return Answer(question, text, False, [by_n[n].citation() for n in sorted(v.cited)], related, "generated",
+                      "", standalone, sig, timings, verdict=c.verdict, more=[p.citation() for p in c.more])
 
     def _shown(self, c: Composed, question, standalone, related, sig, timings, show, t0, notice: str = "") -> Answer:
         show(c.text)
         timings["total_s"] = round(time.perf_counter() - t0, 3)
-        return Answer(question, c.text, False, [_citation(p.n, p) for p in c.passages], related, "composed", notice,
-                      standalone, sig, timings, verdict=c.verdict, more=[_citation(p.n, p) for p in c.more])
-
-    def _bare(self, question, standalone, hits, related, sig, timings, llm, on_token, t0) -> Answer:
-        """The generator alone on the top chunks: what the pipeline is measured against."""
-        top = hits[: self.context_passages]
-        try:
-            raw = self._generate(llm, [h.text for h in top], standalone, on_token, t0, timings)
-        except GeneratorError as e:
-            return Answer(question, "", True, [], related, "refused", str(e), standalone, sig, timings)
-        timings["total_s"] = round(time.perf_counter() - t0, 3)
-        refused = "không tìm thấy thông tin" in raw.lower()
-        marks = sorted({n for n in parse_markers(raw) if 1 <= n <= len(top)})
-        cites = [_hit_citation(n, top[n - 1]) for n in marks]
-        return Answer(question, raw.strip(), refused, [] if refused else cites, related, "bare", "", standalone,
-                      sig, timings)
+        return Answer(question, c.text, False, [p.citation() for p in c.passages], related, "composed", notice,
+                      standalone, sig, timings, verdict=c.verdict, more=[p.citation() for p in c.more])
 
     @traced("generate")
     def _generate(self, llm, passages: list[str], question: str, on_token, t0: float, timings: dict,

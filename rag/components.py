@@ -83,4 +83,4 @@ class Components:
         s = settings or self.settings
         return Answerer(self.retriever(collection, mode, s, create), self.llm(llm, s), context_passages=s.context_passages,
                         max_tokens=s.max_tokens, answerable_threshold=s.answerable_threshold,
-                        guardrails=s.guardrails, answer_style=s.answer_style)
+                        answer_style=s.answer_style)

@@ -21,11 +21,11 @@ from rag.service import Service, answer_payload
 from rag.settings import load_settings
 
 # what a node's metadata leaves out: the text is the node's, the rest is scoring detail
-_NOT_METADATA = ("text", "norm", "score", "dense", "bm25", "marks", "n", "sentence_vecs")
+_NOT_METADATA = ("text", "norm", "score", "dense", "bm25", "marks", "n", "sentence_vecs", "page_starts", "ocr_pages")
 
 
 def _node(item, score: float) -> NodeWithScore:
-    """A Hit or a Citation as a node: metadata doc_id, source, title, page, label, start, end, ..."""
+    """An Evidence or a Citation as a node: metadata doc_id, source, title, page, label, start, end, ..."""
     meta = {k: v for k, v in asdict(item).items() if k not in _NOT_METADATA}
     node_id = getattr(item, "chunk_id", None) or f"{item.doc_id}:{item.start}:{item.end}"
     return NodeWithScore(node=TextNode(id_=node_id, text=item.text, metadata=meta), score=score)

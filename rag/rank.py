@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -12,7 +11,7 @@ from ingest.chunk import chunk_sentences
 from ingest.lexical import is_unaccented, syllables
 from ingest.normalize import fold, normalize_text
 from ingest.telemetry import traced
-from rag.retrieve import Hit
+from rag.evidence import Evidence, Passage, Ranked, Sentence
 
 # Function words and question words: they say nothing about whether a passage supports a claim.
 STOPWORDS = set("""
@@ -22,21 +21,6 @@ the a an of in to is was what which who when where how why did does do are were 
 đây câu trả lời đoạn trích theo dựa vào thông tin tài liệu
 """.split())
 QUESTION_WORDS = set("gì nào ai đâu sao bao nhiêu mấy không chăng".split())
-
-
-@dataclass
-class Passage:
-    n: int
-    hit: Hit
-    text: str  # original text of the passage (a sentence window inside the hit): what is cited and quoted
-    start: int  # offsets into the original document
-    end: int
-    score: float
-    context: str = ""  # what the generator reads, when more than `text` (a short sentence with the one before)
-
-    @property
-    def read(self) -> str:
-        return self.context or self.text
 
 
 def content_terms(text: str) -> list[str]:
@@ -72,7 +56,7 @@ def reads_unaccented(question: str, texts: list[str]) -> bool:
     return any(w not in seen and w in _folded_set(seen) for w in bare)
 
 
-def hit_sentences(hit: Hit) -> list[tuple[int, int, str]]:
+def hit_sentences(hit: Evidence) -> list[tuple[int, int, str]]:
     """Sentences of a hit as (start, end) offsets in the original document, with their text."""
     out = []
     for oa, ob, _, _ in chunk_sentences(hit.text):
@@ -242,34 +226,34 @@ def _score(question: str, sentences: list[str]) -> list[float]:
     return [sum(math.log(1 + n / df[t]) * (2 if " " in t else 1) for t in q if t in s) for s in sets]
 
 
-def _candidates(hits: list[Hit]) -> list[tuple[int, int, int, str, Hit]]:
-    """(rank, start, end, text, hit) of every sentence of the hits; overlapping chunks counted once."""
+def _candidates(hits: list[Evidence]) -> list[Sentence]:
+    """Every sentence of the hits; overlapping chunks counted once."""
     cands, seen = [], set()
     for rank, h in enumerate(hits):
         for a, b, t in hit_sentences(h):
             if (h.doc_id, a) not in seen:
                 seen.add((h.doc_id, a))
-                cands.append((rank, a, b, t, h))
+                cands.append(Sentence(rank, a, b, t, h))
     return cands
 
 
-def candidate_features(question: str, hits: list[Hit], embedder=None) -> tuple[list[tuple], np.ndarray]:
+def candidate_features(question: str, hits: list[Evidence], embedder=None) -> tuple[list[Sentence], np.ndarray]:
     """Every sentence of the hits (see _candidates) and its row of FEATURES."""
     cands = _candidates(hits)
     if not cands:
         return [], np.zeros((0, len(FEATURES)))
-    stored = [c[4].sentence_vecs.get(c[1]) for c in cands]
-    return cands, sentence_features(question, [c[3] for c in cands], [c[0] for c in cands], embedder, stored)
+    stored = [c.hit.sentence_vecs.get(c.start) for c in cands]
+    return cands, sentence_features(question, [c.text for c in cands], [c.rank for c in cands], embedder, stored)
 
 
-def rank(cands: list[tuple], features: np.ndarray) -> list[tuple[float, tuple]]:
+def rank(cands: list[Sentence], features: np.ndarray) -> list[Ranked]:
     """Candidates best first, with their score (see WEIGHTS)."""
     scores = features @ np.array(WEIGHTS) if cands else []
-    return sorted(((float(s), c) for s, c in zip(scores, cands)), key=lambda x: -x[0])
+    return sorted((Ranked(float(s), c) for s, c in zip(scores, cands)), key=lambda x: -x.score)
 
 
 @traced("rank")
-def ranked_sentences(question: str, hits: list[Hit], embedder=None) -> list[tuple[float, tuple]]:
+def ranked_sentences(question: str, hits: list[Evidence], embedder=None) -> list[Ranked]:
     """Every sentence of the hits, best first, with its score (see WEIGHTS)."""
     return rank(*candidate_features(question, hits, embedder))
 
@@ -286,7 +270,7 @@ def _anaphoric(sentence: str) -> bool:
     return not (words[0].lower() in ("ông", "bà") and len(words) > 1 and words[1][:1].isupper())
 
 
-def in_context(h: Hit, a: int, b: int, text: str, min_syllables: int) -> tuple[int, str]:
+def in_context(h: Evidence, a: int, b: int, text: str, min_syllables: int) -> tuple[int, str]:
     """A very short or anaphoric sentence brings its predecessor for context: (start, text)."""
     if len(syllables(text)) >= min_syllables and not _anaphoric(text):
         return a, text
@@ -298,7 +282,7 @@ def in_context(h: Hit, a: int, b: int, text: str, min_syllables: int) -> tuple[i
 
 
 @traced("rank")
-def select_passages(question: str, hits: list[Hit], n_passages: int, embedder=None,
+def select_passages(question: str, hits: list[Evidence], n_passages: int, embedder=None,
                     min_syllables: int = 12, margin: float = PROMPT_MARGIN, ranked=None) -> list[Passage]:
     """The best sentences of the top hits as numbered prompt passages: short prompts are read faster
     and misread less by a small generator.  Sentences scoring more than `margin` below the best are left
@@ -310,7 +294,8 @@ def select_passages(question: str, hits: list[Hit], n_passages: int, embedder=No
             break
         qa, quoted = in_context(h, a, b, text, 0)
         ca, context = (qa, quoted) if qa < a else in_context(h, a, b, text, min_syllables)
-        out.append(Passage(len(out) + 1, h, quoted, qa, b, score, context if ca < qa else ""))
+        out.append(Passage(n=len(out) + 1, hit=h, text=quoted, start=qa, end=b, score=score,
+                           context=context if ca < qa else ""))
     return out
 
 

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
-
 import numpy as np
 
 from ingest.embed import Embedder
@@ -12,42 +10,10 @@ from ingest.normalize import normalize_text
 from ingest.store import Collection
 from ingest.telemetry import traced
 from rag.accents import restore
+from rag.evidence import Evidence
 
 RESTORE_FROM = 10  # an accent-free question's diacritics are put back from its best BM25 passages
 DOC_DEPTH = 8  # a search within named documents looks this many times deeper (their chunks among all others')
-
-
-@dataclass
-class Hit:
-    chunk_id: str
-    doc_id: str
-    source: str
-    title: str
-    text: str  # the original document's text at [start, end)
-    norm: str  # normalized text (what was indexed)
-    start: int
-    end: int
-    page: int | None
-    heading: str
-    score: float  # fused score, 0..1, comparable within one query only
-    dense: float | None = None  # raw cosine similarity
-    bm25: float | None = None  # raw BM25 score
-    label: str = ""  # legal structure: "Chương II › Điều 14 › Khoản 1–2"
-    marks: list = field(default_factory=list)  # [(original offset, label)] where the label changes
-    ocr: bool = False  # the text came from OCR of a scanned page
-    doc_number: str = ""  # the document's symbol, e.g. "100/2019/NĐ-CP"
-    sentence_vecs: dict = field(default_factory=dict, repr=False)  # sentence's document offset -> stored vector
-
-    def label_at(self, offset: int) -> str:
-        """The structure label of the text at an offset of the document (a cited sentence's own clause)."""
-        found = self.label
-        for start, label in self.marks:
-            if start <= offset:
-                found = label
-        return found
-
-    def as_dict(self) -> dict:
-        return {k: v for k, v in asdict(self).items() if k != "sentence_vecs"}
 
 
 def _minmax(scores: dict[str, float]) -> dict[str, float]:
@@ -72,12 +38,12 @@ class Retriever:
         self.mode, self.top_k, self.dense_weight, self.fusion, self.candidates = mode, top_k, dense_weight, fusion, candidates
         self.reranker, self.rerank_pool = reranker, rerank_pool
 
-    def retrieve(self, query: str, top_k: int | None = None, mode: str | None = None) -> list[Hit]:
+    def retrieve(self, query: str, top_k: int | None = None, mode: str | None = None) -> list[Evidence]:
         return self.search(query, top_k, mode)[0]
 
     @traced("retrieve")
     def search(self, query: str, top_k: int | None = None, mode: str | None = None,
-               docs: set[str] | None = None) -> tuple[list[Hit], dict]:
+               docs: set[str] | None = None) -> tuple[list[Evidence], dict]:
         """Hits, and the raw top scores of both retrievers (the refusal decision's inputs).
 
         Both retrievers always run: their raw scores are needed whatever the ranking mode.  `docs`: only chunks
@@ -114,7 +80,7 @@ class Retriever:
             scores = dict(zip(pool, self.reranker.score(q, [rows[c].text for c in pool])))
             ranked = sorted(pool, key=lambda c: -scores[c]) + [c for c in ranked if c not in scores]
             norm = {**norm, **_minmax(scores)}
-        hits: list[Hit] = []
+        hits: list[Evidence] = []
         seen: list[set] = []
         for cid in ranked:
             r = rows.get(cid)
@@ -125,10 +91,13 @@ class Retriever:
                 continue  # near-copy of a passage already shown
             seen.append(toks)
             text = self.coll.document_slice(r.doc_id, r.start, r.end)
-            hits.append(Hit(cid, r.doc_id, r.source, r.title, text, r.text, r.start, r.end, r.page, r.heading,
-                            round(float(norm[cid]), 4), dense.get(cid), lex.get(cid), r.label or "",
-                            [tuple(m) for m in json.loads(r.marks or "[]")], bool(r.ocr),
-                            json.loads(r.meta or "{}").get("number", "")))
+            meta = json.loads(r.meta or "{}")
+            hits.append(Evidence(chunk_id=cid, doc_id=r.doc_id, source=r.source, title=r.title, text=text,
+                                 norm=r.text, start=r.start, end=r.end, page=r.page, heading=r.heading,
+                                 score=round(float(norm[cid]), 4), dense=dense.get(cid), bm25=lex.get(cid),
+                                 label=r.label or "", marks=[tuple(m) for m in json.loads(r.marks or "[]")],
+                                 ocr=bool(r.ocr), doc_number=meta.get("number", ""),
+                                 page_starts=meta.get("page_starts") or [], ocr_pages=meta.get("ocr_pages") or []))
             if len(hits) >= top_k:
                 break
         stored = self.coll.sentence_vectors([h.chunk_id for h in hits])

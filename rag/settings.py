@@ -66,7 +66,6 @@ class Settings(BaseSettings):
     ollama_model: str = "qwen2.5:1.5b"
     llm_timeout: float = 60.0
     context_passages: int = Field(3, ge=1, le=10)
-    guardrails: bool = Field(True, description="false = the bare generator, for measurements only")
     answerable_threshold: float = Field(0.57, description="refuse below this score of raw retrieval signals")
     answer_style: Literal["quote", "generated"] = Field(
         "quote", description="quote = the source sentences the generator chose and cited, verbatim; "

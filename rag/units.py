@@ -141,7 +141,7 @@ class Library:
         self.coll = coll
         self._units: OrderedDict[str, list[Unit]] = OrderedDict()
         self._keep = keep
-        self._pages: dict[str, list[int]] = {}
+        self._meta: dict[str, dict] = {}
         self._identity: dict[str, str] = {}
         self._folded: dict[str, str] = {}
 
@@ -196,11 +196,15 @@ class Library:
                 out.append(d["doc_id"])
         return out
 
+    def meta(self, doc_id: str) -> dict:
+        """The document's metadata: number, type, page_starts (PDF), ocr_pages."""
+        if doc_id not in self._meta:
+            self._meta[doc_id] = self.coll.document_meta(doc_id) or {}
+        return self._meta[doc_id]
+
     def page_at(self, doc_id: str, offset: int) -> int | None:
         """The page of a PDF document an offset is on (None for other formats)."""
-        if doc_id not in self._pages:
-            self._pages[doc_id] = self.coll.document_meta(doc_id).get("page_starts") or []
-        starts = self._pages[doc_id]
+        starts = self.meta(doc_id).get("page_starts") or []
         return bisect.bisect_right(starts, offset) if starts else None
 
     def identity(self, doc_id: str, head_chars: int = 600) -> str:

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from ingest.chunk import split_sentences
 from ingest.lexical import syllables
 from ingest.telemetry import traced
-from rag.rank import Passage, content_terms, coverage
+from rag.evidence import Passage
+from rag.rank import content_terms, coverage
 
 MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 REFUSAL = "Không tìm thấy thông tin này trong tài liệu."

@@ -5,7 +5,8 @@ import pytest
 from llama_index.core.base.llms.types import ChatMessage
 
 from conftest import QUESTION, SEED, cli_json
-from rag.rank import Passage, quantities
+from rag.evidence import Passage
+from rag.rank import quantities
 from rag.verify import REFUSAL, verify
 from rag.components import Components
 from rag.settings import load_settings
@@ -57,8 +58,8 @@ def test_wrong_citation_is_corrected_and_unsupported_claim_removed(comp):
     hits = comp.retriever().retrieve(QUESTION, top_k=5)
     date = next(h for h in hits if "15-4" in h.text)
     other = next(h for h in hits if "15-4" not in h.text)
-    passages = [Passage(1, other, other.text, other.start, other.end, 1.0),
-                Passage(2, date, date.text, date.start, date.end, 1.0)]
+    passages = [Passage(n=1, hit=other, text=other.text, start=other.start, end=other.end, score=1.0),
+                Passage(n=2, hit=date, text=date.text, start=date.start, end=date.end, score=1.0)]
     v = verify("Hội nghị được tổ chức sáng 15-4 [1]. Hội nghị có 500 đại biểu tham dự [2].", passages, QUESTION)
     assert v.text.startswith("Hội nghị được tổ chức sáng 15-4 [2]")
     assert v.recited == 1 and "500" not in v.text and len(v.removed) == 1
@@ -66,7 +67,7 @@ def test_wrong_citation_is_corrected_and_unsupported_claim_removed(comp):
 
 def test_answer_that_only_repeats_the_question_is_not_an_answer(comp):
     hits = comp.retriever().retrieve(QUESTION, top_k=3)
-    ps = [Passage(i + 1, h, h.text, h.start, h.end, 1.0) for i, h in enumerate(hits)]
+    ps = [Passage(n=i + 1, hit=h, text=h.text, start=h.start, end=h.end, score=1.0) for i, h in enumerate(hits)]
     v = verify("Hội nghị quán triệt Nghị quyết 11-NQ/TW được tổ chức [1].", ps, QUESTION)
     assert v.text == "" and v.empty_claims == 1
 

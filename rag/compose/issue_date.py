@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from ingest.normalize import fold
-from rag.compose import Composed, quote, unit_passage
+from rag.compose.common import Composed, quote, unit_passage
 from rag.question import Question
 from rag.units import Library
 
@@ -54,5 +54,5 @@ def _gaps(f: str, at: int) -> range:
 
 
 def _one(doc_id: str, u, lib: Library, hits) -> Composed:
-    p = unit_passage(1, doc_id, u, lib.info(doc_id), 1.0, hits)
+    p = unit_passage(1, doc_id, u, lib, 1.0, hits)
     return Composed(quote(p), [p], basis="issue-date")
