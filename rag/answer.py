@@ -13,14 +13,13 @@ from llama_index.core.base.llms.types import ChatMessage
 from ingest.normalize import fold, normalize_text
 from ingest.telemetry import traced
 
-from rag.chat import asks_more
 from rag.conversation_state import STANDALONE_MARK, ConversationState
 from rag.compose import (UNCLEAR, Composed, Request, asks_issue_date, bullet, compose, compose_definition,
                          compose_document_fact, compose_issue_date, compose_superlative, extractive, in_article,
-                         mentions, quote, superlative)
+                         mentions, quote)
 from rag.evidence import Citation, Evidence
 from rag.generate import GeneratorError
-from rag.question import (Question, asks_of_document, date_qualifiers, document_titles, qualifiers, subject_names,
+from rag.question import (Question, asks_more, asks_of_document, date_qualifiers, document_titles, qualifiers, subject_names,
                           understand)
 from rag.rank import answer_type_ok, ranked_sentences, select_passages
 from rag.retrieve import Retriever
@@ -288,7 +287,7 @@ class Answerer:
                 return refuse()  # "X là gì" where no top sentence says X
         if not answerable:
             return refuse()
-        if superlative(q.focus):  # "… cao nhất": the extreme row of the table asked about, by its figures
+        if q.asks.extreme:  # "… cao nhất": the extreme row of the table asked about, by its figures
             ranked = ranked_sentences(standalone, hits, self.retriever.embedder)
             c = compose_superlative(q, ranked, self.library, hits)
             if c.passages:
@@ -318,7 +317,7 @@ class Answerer:
         if v.removed:
             notice = f"{len(v.removed)} unsupported sentence(s) removed."
         by_n = {p.n: p for p in passages}
-        if not any(answer_type_ok(standalone, by_n[n].text) for n in v.cited):
+        if not any(answer_type_ok(q.asks, by_n[n].text) for n in v.cited):
             return extract()  # "bao nhiêu …" cited from a sentence with no amount of that kind: never the answer
         cites = [by_n[n].citation() for n in sorted(v.cited)]
         text, mode = v.text, "generated"

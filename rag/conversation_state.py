@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from ingest.lexical import is_unaccented
 from ingest.normalize import fold, normalize_text
-from rag.question import ArticleRef, article_refs, document_refs
+from rag.question import ArticleRef, article_refs, asks_more, document_refs
 
 CONDENSE = (
     "Dựa vào cuộc hội thoại dưới đây, hãy viết lại câu hỏi tiếp theo thành MỘT câu hỏi độc lập, đầy đủ ý, "
@@ -194,7 +194,6 @@ class ConversationState:
     def add(self, standalone: str, citations: list | None = None) -> Turn:
         """Record an answered turn: its standalone question and the citations of its answer (dicts or
         Citation objects); "thêm" asks for more of the same and changes nothing."""
-        from rag.chat import asks_more
 
         self.asked.append(standalone)
         if asks_more(standalone):

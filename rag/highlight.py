@@ -5,7 +5,7 @@ import re
 
 from ingest.lexical import syllables
 from ingest.normalize import fold
-from rag.rank import QUESTION_WORDS, STOPWORDS
+from rag.terms import QUESTION_WORDS, STOPWORDS
 from rag.verify import MARKER
 
 _WORD = re.compile(r"\w+")

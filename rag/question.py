@@ -8,7 +8,7 @@ patterns for the Vietnamese ways of asking each type, not for the wording of any
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ingest.lexical import is_unaccented
 from ingest.normalize import fold, normalize_text
@@ -52,6 +52,75 @@ class DocRef:
         return " ".join(x for x in (self.kind, "/".join(x for x in (self.number, self.year, self.code) if x)) if x)
 
 
+# -- what the answer must state ------------------------------------------------------------------------------
+_Q_TIME = re.compile(r"\b(khi nào|lúc nào|bao giờ|(năm|ngày|tháng|thời gian|thời điểm|thế kỷ|thập kỷ|giai đoạn) nào"
+                     r"|năm bao nhiêu|when|what year)\b")
+_Q_NUMBER = re.compile(r"\b(bao nhiêu|mấy|số lượng|tỷ lệ|phần trăm|how many|how much)\b")
+_Q_NAME = re.compile(r"\b(ai|(người|tên|đội|nước|quốc gia|công ty|thành phố|tỉnh|tổ chức|cơ quan|trường|ban nhạc"
+                     r"|bang|vua|tướng) nào|tên (của|là gì|gì)|who)\b")
+_COUNTED = re.compile(r"\b(?:bao nhiêu|mấy)\s+(\w+)")
+# after "bao nhiêu": words that do not name what is counted ("bao nhiêu là", "bao nhiêu tiền" is kept)
+_NOT_COUNTED = {"là", "thì", "mà", "được", "đã", "sẽ", "vậy", "nữa", "lâu", "xa", "cao", "rộng", "dài", "sâu",
+                "nặng", "lớn", "nhỏ"}
+_Q_DOC_NUMBER = re.compile(r"\b(quyết định|nghị định|nghị quyết|thông tư|thông báo|công văn|văn bản|chỉ thị|luật)\s+"
+                           r"(số\s+)?(mấy|bao nhiêu)\b|\bsố hiệu\b")
+_Q_ORDINAL = re.compile(r"\bthứ (mấy|bao nhiêu)\b")
+# "số hiệu", "ký hiệu", "số mấy": a header's number line ("Số: 215/TB-UBND") may answer
+_Q_NUMBER_LINE = re.compile(r"\b(so hieu|so van ban|ky hieu|so may|so bao nhieu|so la gi|mang so)\b")
+# "ngành nào có chỉ tiêu cao nhất": the row of a table whose value in the column asked about is the extreme
+_SUPERLATIVE = re.compile(r"\b(cao|lon|nhieu|dong|dai|thap|nho|it|ngan)\s+nhat\b")
+_LOWEST = {"thap", "nho", "it", "ngan"}
+# "thêm", "xem thêm", "còn gì nữa": the items the previous answer left out ("… và N ý khác")
+MORE = ("thêm", "xem thêm", "còn gì nữa", "còn nữa", "còn ý nào nữa", "them", "xem them", "con gi nua", "con nua",
+        "con y nao nua")
+
+
+@dataclass(frozen=True)
+class Asks:
+    """What a factoid's answer must state, read from the question's words once."""
+    text: str  # the question as read
+    kind: str | None = None  # "time" | "number" | "name" | None
+    counted: str | None = None  # what "bao nhiêu X" counts: "bao nhiêu đại biểu" -> "đại"
+    doc_number: bool = False  # "quyết định số mấy": a document's number ("29/QĐ-BNN-TCCB") answers
+    ordinal: bool = False  # "thứ mấy": an ordinal ("đầu tiên", "thứ 3") answers
+    number_line: bool = False  # "số hiệu là gì": a header's number line answers
+    extreme: str = ""  # "max" | "min": "… cao nhất", "ít nhất"
+
+
+def answer_kind(question: str) -> str | None:
+    """What a factoid question asks for: 'time', 'number', 'name', or None."""
+    q = question.lower()
+    for kind, pat in (("time", _Q_TIME), ("number", _Q_NUMBER), ("name", _Q_NAME)):
+        if pat.search(q):
+            return kind
+    return None
+
+
+def counted(question: str) -> str | None:
+    """What a 'how many' question counts: "bao nhiêu đại biểu" -> "đại"; None when it names nothing."""
+    m = _COUNTED.search(question.lower())
+    if not m or m.group(1) in _NOT_COUNTED:
+        return None
+    return m.group(1)
+
+
+def superlative(question: str) -> str:
+    """"max" or "min" for a question asking for the highest or lowest ("… cao nhất", "ít nhất"), else ""."""
+    m = _SUPERLATIVE.search(fold(question.lower()))
+    return "" if not m else "min" if m.group(1) in _LOWEST else "max"
+
+
+def asks(question: str) -> Asks:
+    low = question.lower()
+    return Asks(question, answer_kind(question), counted(question), bool(_Q_DOC_NUMBER.search(low)),
+                bool(_Q_ORDINAL.search(low)), bool(_Q_NUMBER_LINE.search(fold(low))), superlative(question))
+
+
+def asks_more(question: str) -> bool:
+    """"thêm": the items the previous answer left out."""
+    return question.lower().strip(" ?.!…") in MORE
+
+
 @dataclass
 class Question:
     text: str  # as asked (after follow-up resolution: the standalone question)
@@ -61,6 +130,7 @@ class Question:
     documents: list[DocRef] = field(default_factory=list)
     sides: list[str] = field(default_factory=list)  # comparison: the two things compared
     focus: str = ""  # the question without its type cue and references: what retrieval and ranking look for
+    asks: Asks = field(default_factory=lambda: Asks(""))  # what a factoid's answer must state
 
     def as_dict(self) -> dict:
         return {"type": self.type, "unaccented": self.unaccented, "articles": [str(a) for a in self.articles],
@@ -230,7 +300,9 @@ def understand(text: str) -> Question:
     rest = _strip_refs(folded)
     kind = question_type(folded, articles, rest, norm.lower())
     sides = comparison_sides(norm) if kind == "comparison" else []
-    return Question(norm, kind, is_unaccented(norm), articles, docs, sides, focus=_focus(norm, kind))
+    focus = _focus(norm, kind)
+    return Question(norm, kind, is_unaccented(norm), articles, docs, sides, focus=focus,
+                    asks=replace(asks(norm), extreme=superlative(focus)))
 
 
 _PARTICLE = re.compile(r"(?i)\s*,?\s*\b(có phải không|có đúng không|phải không|đúng không|đúng chứ|phải chứ|hay không"

@@ -8,53 +8,12 @@ import re
 import numpy as np
 
 from ingest.chunk import chunk_sentences
-from ingest.lexical import is_unaccented, syllables
+from ingest.lexical import syllables
 from ingest.normalize import fold, normalize_text
 from ingest.telemetry import traced
 from rag.evidence import Evidence, Passage, Ranked, Sentence
-
-# Function words and question words: they say nothing about whether a passage supports a claim.
-STOPWORDS = set("""
-là của và được có các những trong cho với này đó một để theo thì mà đã sẽ tại từ về như khi nào gì ai đâu
-bao nhiêu sao không hay hoặc cũng vẫn rất nhiều ít nên vì do bởi nếu thế ra vào lên xuống người năm ngày
-the a an of in to is was what which who when where how why did does do are were by for on at
-đây câu trả lời đoạn trích theo dựa vào thông tin tài liệu
-""".split())
-QUESTION_WORDS = set("gì nào ai đâu sao bao nhiêu mấy không chăng".split())
-
-
-def content_terms(text: str) -> list[str]:
-    return [s for s in syllables(text) if s not in STOPWORDS]
-
-
-def _folded_set(ts) -> set[str]:
-    return {fold(t) for t in ts}
-
-
-def coverage(question: str, text: str) -> float:
-    """Share of the question's content syllables found in the text (accent-insensitive if the question is)."""
-    q = [t for t in content_terms(question) if t not in QUESTION_WORDS]
-    if not q:
-        return 0.0
-    if reads_unaccented(question, [text]):
-        p = _folded_set(syllables(text))
-        return sum(fold(t) in p for t in q) / len(q)
-    p = set(syllables(text))
-    return sum(t in p for t in q) / len(q)
-
-
-def reads_unaccented(question: str, texts: list[str]) -> bool:
-    """Is the question matched accent-insensitively against these texts: typed without diacritics
-    (`is_unaccented`), or one of its lower-case bare words is written in them only with diacritics ("phai"
-    where they have "phải": typed with diacritics on some words only, see ingest.lexical.BM25.unaccented)."""
-    if is_unaccented(question):
-        return True
-    bare = {w for w in syllables(question) if fold(w) == w and not w.isdigit()} - QUESTION_WORDS
-    if not bare:
-        return False
-    seen = {t for x in texts for t in syllables(x)}
-    return any(w not in seen and w in _folded_set(seen) for w in bare)
-
+from rag.question import Asks, asks
+from rag.terms import QUESTION_WORDS, STOPWORDS, reads_unaccented
 
 def hit_sentences(hit: Evidence) -> list[tuple[int, int, str]]:
     """Sentences of a hit as (start, end) offsets in the original document, with their text."""
@@ -98,8 +57,8 @@ def sentence_features(question: str, sentences: list[str], ranks: list[int], emb
     dense = np.zeros(len(sentences))
     if embedder is not None:
         dense = sentence_vectors(sentences, stored, embedder) @ np.asarray(embedder.embed_query(question))
-    kind = answer_type(question)
-    fits = [bool(kind) and fits_type(question, x, kind) for x in sentences]
+    asked = asks(question)
+    fits = [bool(asked.kind) and fits_type(asked, x, asked.kind) for x in sentences]
     return np.stack([_unit(lex), _unit(dense), np.array(fits, float), 1 / (1 + np.array(ranks, float))], 1)
 
 
@@ -111,59 +70,29 @@ def sentence_vectors(sentences: list[str], stored: list | None, embedder) -> np.
     return np.stack([v if v is not None else next(fresh) for v in stored])
 
 
-_Q_TIME = re.compile(r"\b(khi nào|lúc nào|bao giờ|(năm|ngày|tháng|thời gian|thời điểm|thế kỷ|thập kỷ|giai đoạn) nào"
-                     r"|năm bao nhiêu|when|what year)\b")
-_Q_NUMBER = re.compile(r"\b(bao nhiêu|mấy|số lượng|tỷ lệ|phần trăm|how many|how much)\b")
-_Q_NAME = re.compile(r"\b(ai|(người|tên|đội|nước|quốc gia|công ty|thành phố|tỉnh|tổ chức|cơ quan|trường|ban nhạc"
-                     r"|bang|vua|tướng) nào|tên (của|là gì|gì)|who)\b")
-
-
-def answer_type(question: str) -> str | None:
-    """What a factoid question asks for: 'time', 'number', 'name', or None."""
-    q = question.lower()
-    for kind, pat in (("time", _Q_TIME), ("number", _Q_NUMBER), ("name", _Q_NAME)):
-        if pat.search(q):
-            return kind
-    return None
-
-
-_COUNTED = re.compile(r"\b(?:bao nhiêu|mấy)\s+(\w+)")
-# after "bao nhiêu": words that do not name what is counted ("bao nhiêu là", "bao nhiêu tiền" is kept)
-_NOT_COUNTED = {"là", "thì", "mà", "được", "đã", "sẽ", "vậy", "nữa", "lâu", "xa", "cao", "rộng", "dài", "sâu",
-                "nặng", "lớn", "nhỏ"}
-
-
 _TIME_UNITS = {"năm", "tháng", "ngày", "tuần", "giờ", "phút", "giây", "thế", "thập", "thời", "lâu", "đêm", "buổi"}
 
 
-def counted(question: str) -> str | None:
-    """What a 'how many' question counts: "bao nhiêu đại biểu" -> "đại"; None when it names nothing."""
-    m = _COUNTED.search(question.lower())
-    if not m or m.group(1) in _NOT_COUNTED:
-        return None
-    return m.group(1)
-
-
-_Q_DOC_NUMBER = re.compile(r"\b(quyết định|nghị định|nghị quyết|thông tư|thông báo|công văn|văn bản|chỉ thị|luật)\s+"
+_DOC_NUMBER = re.compile(r"\b(quyết định|nghị định|nghị quyết|thông tư|thông báo|công văn|văn bản|chỉ thị|luật)\s+"
                            r"(số\s+)?(mấy|bao nhiêu)\b|\bsố hiệu\b")
 _DOC_NUMBER = re.compile(r"\b\d+/(?:\d{4}/)?[A-ZĐ]")
-_Q_ORDINAL = re.compile(r"\bthứ (mấy|bao nhiêu)\b")
 _ORDINAL = re.compile(r"\b(đầu tiên|cuối cùng|thứ (?:nhất|hai|ba|tư|năm|sáu|bảy|tám|chín|mười|\d+))\b")
 
 
-def fits_type(question: str, sentence: str, kind: str) -> bool:
+def fits_type(asked: Asks, sentence: str, kind: str) -> bool:
     """Does the sentence state something of the asked kind that the question does not already contain?
     A 'how many X' question where X is not time is not answered by a duration ("17 năm" does not count
     delegates); other units may be X's paraphrase ("14.000 món" for "bao nhiêu vật phẩm")."""
+    question = asked.text
     q = set(syllables(question))
-    if kind == "number" and _Q_DOC_NUMBER.search(question.lower()):  # "quyết định số mấy": "29/QĐ-BNN-TCCB"
+    if kind == "number" and asked.doc_number:  # "quyết định số mấy": "29/QĐ-BNN-TCCB"
         return bool(_DOC_NUMBER.search(sentence))
-    if kind == "number" and _Q_ORDINAL.search(question.lower()):  # "thứ mấy": "đầu tiên" answers it
+    if kind == "number" and asked.ordinal:  # "thứ mấy": "đầu tiên" answers it
         found = _ORDINAL.findall(normalize_text(sentence).lower())
         return any(w not in normalize_text(question).lower() for w in found) or any(
             n.lower() not in q for n, _ in quantities(sentence, with_units=True))
     if kind == "number":
-        noun = counted(question)
+        noun = asked.counted
         if noun and re.search(rf"\bmột {re.escape(noun)}\b", normalize_text(sentence).lower()):
             return True  # "một" is mostly "a", but "một lần" answers "mấy lần"
         return any(n.lower() not in q and not (noun and unit in _TIME_UNITS and noun not in _TIME_UNITS)
@@ -299,8 +228,8 @@ def select_passages(question: str, hits: list[Evidence], n_passages: int, embedd
     return out
 
 
-def answer_type_ok(question: str, sentence: str) -> bool:
+def answer_type_ok(asked: Asks, sentence: str) -> bool:
     """A 'how many' question is only answered by a sentence that states an amount."""
-    return answer_type(question) != "number" or fits_type(question, sentence, "number")
+    return asked.kind != "number" or fits_type(asked, sentence, "number")
 
 

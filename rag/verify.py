@@ -8,7 +8,7 @@ from ingest.chunk import split_sentences
 from ingest.lexical import syllables
 from ingest.telemetry import traced
 from rag.evidence import Passage
-from rag.rank import content_terms, coverage
+from rag.terms import content_terms, coverage
 
 MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 REFUSAL = "Không tìm thấy thông tin này trong tài liệu."

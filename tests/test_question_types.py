@@ -309,9 +309,10 @@ def test_a_subject_ends_at_its_predicate_not_at_a_word_that_only_folds_to_one():
 def test_which_in_order_is_answered_by_an_ordinal_word():
     """"… thứ mấy?" asks for a place in order: "đầu tiên" answers it though it is no figure; a sentence with
     neither is no answer."""
+    from rag.question import understand
     from rag.rank import answer_type_ok
 
-    question = "Hội nghị là hội nghị toàn quốc thứ mấy?"
+    question = understand("Hội nghị là hội nghị toàn quốc thứ mấy?").asks
     assert answer_type_ok(question, "Đây là hội nghị toàn quốc đầu tiên về phát triển vùng.")
     assert answer_type_ok(question, "Đây là hội nghị toàn quốc thứ 3 về phát triển vùng.")
     assert not answer_type_ok(question, "Hội nghị được tổ chức sáng 15-4 tại Hà Nội.")

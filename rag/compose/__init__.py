@@ -18,7 +18,7 @@ from rag.compose.factoid import extractive
 from rag.compose.issue_date import asks_issue_date, compose_issue_date
 from rag.compose.lists import compose_list
 from rag.compose.summary import compose_summary, key_units
-from rag.compose.superlative import compose_superlative, superlative
+from rag.compose.superlative import compose_superlative
 from rag.compose.yesno import NO, UNCLEAR, YES, compose_yesno, verdict
 from rag.evidence import Evidence, Ranked
 from rag.question import Question
@@ -27,7 +27,7 @@ from rag.units import Library
 
 __all__ = ["CAP", "COMPOSERS", "NO", "UNCLEAR", "YES", "Composed", "Request", "asks_issue_date", "bullet", "compose",
            "compose_definition", "compose_document_fact", "compose_issue_date", "compose_superlative", "defines",
-           "extractive", "in_article", "key_units", "mentions", "quote", "superlative", "unit_passage", "verdict"]
+           "extractive", "in_article", "key_units", "mentions", "quote", "unit_passage", "verdict"]
 
 
 @dataclass

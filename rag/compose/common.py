@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import bisect
 import itertools
-import math
 import re
 from dataclasses import dataclass, field
 
-from ingest.lexical import syllables
 from ingest.normalize import fold, normalize_text
 from rag.evidence import Evidence, Passage
-from rag.rank import QUESTION_WORDS, content_terms
 from rag.units import Library, Unit
 
 
 _NUMBER_LINE = re.compile(r"(?i)^\s*(?:(số|so)\s*[:.]\s*\S*|(?:v/v|về việc|ve viec)\b[^.;:!?]*)\s*$")
-_ASKS_NUMBER = re.compile(r"\b(so hieu|so van ban|ky hieu|so may|so bao nhieu|so la gi|mang so)\b")
 _HEADING = re.compile(r"(?i)^\s*(điều|chương|mục|phần|dieu|chuong|muc|phan)\s+[\dIVXLC]+\w*\s*[.:]?\s*")
 
 
@@ -138,15 +134,3 @@ def in_article(h: Evidence, article: int) -> bool:
 
 
 _NUMBER = re.compile(r"\d[\d.,]*%?")
-
-
-def weighted_coverage(question: str, text: str, pool: list[str]) -> float:
-    """Share of the question's content words found in the text, each weighted by its rarity in `pool` (the
-    retrieved sentences): "khuyết tật" missing counts more than "sinh viên" missing."""
-    q = [fold(t) for t in content_terms(question) if t not in QUESTION_WORDS]
-    if not q:
-        return 0.0
-    sets = [{fold(x) for x in syllables(p)} for p in pool] or [set()]
-    w = {t: math.log(1 + len(sets) / (1 + sum(t in s for s in sets))) for t in q}
-    have = {fold(x) for x in syllables(text)}
-    return sum(w[t] for t in q if t in have) / max(sum(w.values()), 1e-9)

@@ -5,7 +5,8 @@ from ingest.normalize import fold
 from rag.compose.common import Composed, bullet, children, unit_at, unit_passage
 from rag.evidence import Evidence, Passage
 from rag.question import Question
-from rag.rank import PROMPT_MARGIN, content_terms, coverage, ranked_sentences
+from rag.rank import PROMPT_MARGIN, ranked_sentences
+from rag.terms import content_terms, coverage
 from rag.units import Library
 
 

@@ -1,10 +1,10 @@
 """A fact: the best-matching sentence of the top passages (the extractive answer, and the generator's fallback)."""
 from __future__ import annotations
 
-from ingest.normalize import fold
 from ingest.telemetry import traced
-from rag.compose.common import _ASKS_NUMBER, _NUMBER_LINE, bare_heading, quote
+from rag.compose.common import _NUMBER_LINE, bare_heading, quote
 from rag.evidence import Evidence, Passage
+from rag.question import asks
 from rag.rank import answer_type_ok, in_context, ranked_sentences
 
 
@@ -14,9 +14,9 @@ def extractive(question: str, hits: list[Evidence], embedder=None, depth: int = 
     """The best-matching sentence of the top passages, with its [n]; none when no top sentence fits
     the question's answer type.  `ranked`: ranked_sentences(question, hits, embedder), when already known."""
     ranked = ranked if ranked is not None else ranked_sentences(question, hits, embedder)
-    asks_number = bool(_ASKS_NUMBER.search(fold(question.lower())))
-    ranked = [r for r in ranked[:depth] if answer_type_ok(question, r.sentence.text)
-              and not bare_heading(r.sentence.text) and (asks_number or not _NUMBER_LINE.match(r.sentence.text))]
+    asked = asks(question)
+    ranked = [r for r in ranked[:depth] if answer_type_ok(asked, r.sentence.text)
+              and not bare_heading(r.sentence.text) and (asked.number_line or not _NUMBER_LINE.match(r.sentence.text))]
     if not ranked:
         return "", []
     score, (rank, a, b, text, h) = ranked[0]

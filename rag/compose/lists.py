@@ -4,10 +4,11 @@ from __future__ import annotations
 import re
 
 from ingest.normalize import fold
-from rag.compose.common import CAP, Composed, _enumerate, children, siblings, unit_at, weighted_coverage
+from rag.compose.common import CAP, Composed, _enumerate, children, siblings, unit_at
 from rag.evidence import Evidence
 from rag.question import Question
-from rag.rank import PROMPT_MARGIN, content_terms, coverage
+from rag.rank import PROMPT_MARGIN
+from rag.terms import content_terms, coverage, weighted_coverage
 from rag.units import Library, Unit, inline_items
 
 

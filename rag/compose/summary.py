@@ -11,7 +11,7 @@ from ingest.normalize import fold
 from rag.compose.common import _NUMBER, Composed, bullet, unit_passage
 from rag.evidence import Evidence
 from rag.question import Question
-from rag.rank import STOPWORDS, coverage
+from rag.terms import STOPWORDS, coverage
 from rag.units import Library, Unit
 
 

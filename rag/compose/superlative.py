@@ -12,17 +12,8 @@ from rag.question import Question
 from rag.units import Library, Unit
 
 
-# "ngành nào có chỉ tiêu cao nhất": the row of a table whose value in the column asked about is the extreme
-_SUPERLATIVE_FOLDED = re.compile(r"\b(cao|lon|nhieu|dong|dai|thap|nho|it|ngan)\s+nhat\b")
-_LOWEST = {"thap", "nho", "it", "ngan"}
 _TOTAL = re.compile(r"(?i)^\W*(tổng|cộng|toàn)")  # a total row is not one of the things compared
 _FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
-
-
-def superlative(question: str) -> str:
-    """"max" or "min" for a question asking for the highest or lowest ("… cao nhất", "ít nhất"), else ""."""
-    m = _SUPERLATIVE_FOLDED.search(fold(question.lower()))
-    return "" if not m else "min" if m.group(1) in _LOWEST else "max"
 
 
 def figure(cell: str) -> float | None:
@@ -58,7 +49,7 @@ def row_cells(units: list[Unit], i: int) -> dict[str, str]:
 def compose_superlative(q: Question, ranked, lib: Library, hits: list[Evidence], depth: int = 10) -> Composed:
     """The row with the highest (lowest) figure in the column the question names, of the table of the best-ranked
     row; total rows are left out.  Empty when the question asks no superlative or no ranked table fits."""
-    way = superlative(q.focus)
+    way = q.asks.extreme
     if not way:
         return Composed("", [])
     asked = {fold(w) for w in syllables(q.focus)}

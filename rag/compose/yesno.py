@@ -5,11 +5,11 @@ import re
 
 from ingest.lexical import syllables
 from ingest.normalize import fold, normalize_text
-from rag.compose.common import (_NUMBER, Composed, bare_heading, quote, unit_at, unit_passage,
-                                weighted_coverage)
+from rag.compose.common import _NUMBER, Composed, bare_heading, quote, unit_at, unit_passage
 from rag.evidence import Evidence, Passage
 from rag.question import Question
-from rag.rank import content_terms, coverage, in_context, ranked_sentences
+from rag.rank import in_context, ranked_sentences
+from rag.terms import content_terms, coverage, weighted_coverage
 from rag.units import Library
 
 
