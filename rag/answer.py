@@ -153,6 +153,8 @@ class Answerer:
         llm = self.llm if llm is ... else llm
         t0 = time.perf_counter()
         if history and asks_more(question):
+            if state is not None:
+                state.add(question)  # recorded as a rebuilt conversation records it (it changes nothing it is about)
             return self._more(question, history, llm, on_token, t0)
         if state is None and history:
             users = [m.content for m in history if m.role.value == "user"]

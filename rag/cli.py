@@ -160,16 +160,10 @@ def _out(args, obj, human: str) -> None:
 def cmd_ingest(args, comp) -> int:
     from tqdm import tqdm
 
-    from ingest.pipeline import ingest_paths
-
-    from ingest.telemetry import setup_tracing
+    from rag.service import Service, setup_tracing
 
     s = comp.settings
     setup_tracing(s.otlp_endpoint)
-    if args.reembed:
-        comp.store.reembed_collection(s.collection, comp.embedder.model_id)
-        args.paths = list(args.paths)
-    coll = comp.collection()
     bar = tqdm(total=0, unit="file", desc="ingest", file=sys.stderr, disable=None)
 
     def progress(i, n, name):
@@ -186,15 +180,9 @@ def cmd_ingest(args, comp) -> int:
         pages.set_postfix_str(what)
         pages.refresh()
 
-    kw = dict(chunk_tokens=args.chunk_tokens or s.chunk_tokens, overlap=s.chunk_overlap,
-              max_bytes=int(s.max_file_mb * 1e6), include=args.include or s.include or None,
-              exclude=args.exclude or s.exclude or None, prune=args.prune, progress=progress)
-    if args.ray:
-        from ingest.distributed import ingest_on_ray
-
-        summary = ingest_on_ray(list(args.paths), coll, s.embedder, args.ray, **kw)
-    else:
-        summary = ingest_paths(list(args.paths), coll, comp.embedder, page_progress=page_progress, **kw)
+    summary = Service(comp).ingest(args.paths, s.collection, progress, include=args.include or s.include,
+                                   exclude=args.exclude or s.exclude, prune=args.prune, chunk_tokens=args.chunk_tokens,
+                                   page_progress=page_progress, ray=args.ray, reembed=args.reembed)
     pages.close()
     bar.close()
     d = summary.as_dict()
@@ -243,14 +231,12 @@ def cmd_ask(args, comp) -> int:
 def cmd_chat(args, comp) -> int:
     """Questions from stdin, one per line; each answer printed (or one JSON object per line with --json) with
     the standalone question a follow-up was resolved to.  "thêm" lists the items the last answer left out."""
-    from llama_index.core.base.llms.types import ChatMessage
-
     from rag.conversation_state import STANDALONE_MARK, ConversationState
-    from rag.service import answer_payload
+    from rag.service import Service, answer_payload
 
-    ans = comp.answerer(llm=args.llm)
+    svc = Service(comp)
     as_json = getattr(args, "json", False)
-    history: list = []
+    turns: list[tuple[str, str]] = []  # "thêm" re-asks the last question
     state = ConversationState()  # what the conversation is about: follow-ups are resolved against it
     if sys.stdin.isatty() and not as_json:
         print("hoidap chat: một câu hỏi mỗi dòng; 'thêm' để xem các ý còn lại; Ctrl-D để thoát.", file=sys.stderr)
@@ -258,9 +244,8 @@ def cmd_chat(args, comp) -> int:
         question = line.strip()
         if not question:
             continue
-        last = ans.ask(question, history=history or None, state=state)  # history: "thêm" re-asks the last one
-        history += [ChatMessage(role="user", content=last.standalone_question or question),
-                    ChatMessage(role="assistant", content=last.answer)]
+        last = svc.ask(question, history=turns, state=state)
+        turns.append((last.standalone_question or question, last.answer))
         if as_json:
             print(json.dumps(answer_payload(last), ensure_ascii=False), flush=True)
             continue
@@ -271,7 +256,7 @@ def cmd_chat(args, comp) -> int:
 
 
 def cmd_serve(args, comp) -> int:
-    from ui.app import serve
+    from rag.serve import serve
 
     serve(comp, llm=args.llm)
     return 0
@@ -367,10 +352,11 @@ def cmd_collections(args, comp) -> int:
 def _upgrade(args, comp) -> int:
     from tqdm import tqdm
 
-    from ingest.pipeline import add_sentence_vectors
+    from rag.service import Service
 
+    svc = Service(comp)
     name = args.name or comp.settings.collection
-    if name not in {c["name"] for c in comp.store.collections()}:
+    if name not in svc.collection_names():
         _out(args, {"upgraded": False, "name": name, "error": "no such collection"}, f"no collection '{name}'")
         return 1
     bar = tqdm(total=0, unit="chunk", desc="sentence vectors", file=sys.stderr, disable=None)
@@ -379,9 +365,8 @@ def _upgrade(args, comp) -> int:
         bar.total = n
         bar.update(i - bar.n)
 
-    done = add_sentence_vectors(comp.collection(name), comp.embedder, progress)
+    done, left = svc.add_sentence_vectors(name, progress)
     bar.close()
-    left = len(comp.collection(name).chunks_without_sentences())
     _out(args, {"upgraded": left == 0, "name": name, "chunks": done, "left": left},
          f"collection '{name}': sentence vectors added for {done} chunk(s)"
          + (f"; {left} chunk(s) still without (this embedder cannot make them)" if left else ""))

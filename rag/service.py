@@ -152,11 +152,12 @@ class Service:
 
     def ask(self, question: str, *, collection: str | None = None, history: Sequence[tuple[str, str]] = (),
             settings: Settings | None = None, on_token: Callable[[str], None] | None = None,
-            create: bool = True):
+            create: bool = True, state=None):
         """One answer; `history` is the chat so far, oldest first: answer payloads (the web chat's and stored
         conversations' turns) or (question, answer) pairs (the API's messages).  A follow-up is resolved against
         the conversation's state (rag.conversation_state), rebuilt from them.
-        `create=False`: an unknown collection is NotFound instead of a new empty one."""
+        `create=False`: an unknown collection is NotFound instead of a new empty one.  `state`: a conversation kept
+        live by its caller (`hoidap chat`), used instead of one rebuilt from `history`, and given this turn."""
         from llama_index.core.base.llms.types import ChatMessage
 
         from rag.conversation_state import ConversationState
@@ -170,7 +171,7 @@ class Service:
         if not create and name not in self.collection_names():
             raise NotFound(f"no collection named '{name}' (collections: {', '.join(self.collection_names()) or 'none'})")
         turns = list(history)
-        state = ConversationState.from_turns(turns)
+        state = state if state is not None else ConversationState.from_turns(turns)
         msgs = [ChatMessage(role=r, content=c) for q, a in zip(state.asked[-3:], [_answer_of(t) for t in turns][-3:])
                 for r, c in (("user", q), ("assistant", a))]
         answerer = self.comp.answerer(collection=name, settings=s)
@@ -343,20 +344,51 @@ class Service:
                 rejected.append({"name": name, "error": f"không lưu được ({e.strerror})"})
         return ok, rejected
 
-    def ingest(self, paths: list[Path], collection: str | None, progress: Progress | None = None):
-        """Index files into a collection (created if new); returns ingest.pipeline.Summary."""
+    def ingest(self, paths: Sequence[Path], collection: str | None, progress: Progress | None = None, *,
+               max_mb: float | None = None, include: list[str] | None = None, exclude: list[str] | None = None,
+               prune: bool = False, chunk_tokens: int | None = None, page_progress: Callable | None = None,
+               ray: str | None = None, reembed: bool = False):
+        """Index files and folders into a collection (created if new); returns ingest.pipeline.Summary.
+
+        Every door ingests here.  A file over `max_mb` (default max_file_mb; uploads: upload_max_mb, checked
+        already on receipt) is refused by name; `include`/`exclude` globs filter what is found (the CLI passes its
+        flags, else the settings'; uploads are files the user chose and are not filtered).  `ray`: the address of
+        a Ray cluster to load and embed on (ingest.distributed); `reembed`: drop the collection's vectors first
+        (a new embedder)."""
         from ingest.pipeline import ingest_paths
 
         s = self.settings
-        coll = self._collection(collection, create=True)
+        name = collection or s.collection
+        kw = dict(chunk_tokens=chunk_tokens or s.chunk_tokens, overlap=s.chunk_overlap,
+                  max_bytes=int((max_mb or s.max_file_mb) * 1e6), include=include or None, exclude=exclude or None,
+                  prune=prune, progress=progress)
         with self._ingest_lock:
-            return ingest_paths(paths, coll, self.comp.embedder, chunk_tokens=s.chunk_tokens, overlap=s.chunk_overlap,
-                                max_bytes=int(max(s.max_file_mb, s.upload_max_mb) * 1e6), progress=progress)
+            if reembed:
+                self.comp.store.reembed_collection(name, self.comp.embedder.model_id)
+            coll = self._collection(name, create=True)
+            if ray:
+                from ingest.distributed import ingest_on_ray
+
+                return ingest_on_ray(list(paths), coll, s.embedder, ray, **kw)
+            return ingest_paths(list(paths), coll, self.comp.embedder, page_progress=page_progress, **kw)
 
     def reindex(self, collection: str | None, progress: Progress | None = None):
-        """Read every document of a collection again (changed files are re-indexed)."""
+        """Read every document of a collection again (changed files are re-indexed).  Whichever door added a
+        document, it is read again under the larger of the two size limits: nothing indexed is refused now."""
+        s = self.settings
         paths = [Path(d["source"]) for d in self._collection(collection).documents()]
-        return self.ingest(paths, collection, progress) if paths else None
+        return self.ingest(paths, collection, progress, max_mb=max(s.max_file_mb, s.upload_max_mb)) if paths else None
+
+    def add_sentence_vectors(self, collection: str | None, progress: Callable[[int, int], None] | None = None
+                             ) -> tuple[int, int]:
+        """A collection made before sentence vectors, given them without re-embedding its chunks: (chunks done,
+        chunks still without: this embedder cannot make them)."""
+        from ingest.pipeline import add_sentence_vectors
+
+        with self._ingest_lock:
+            coll = self._collection(collection)
+            done = add_sentence_vectors(coll, self.comp.embedder, progress)
+            return done, len(coll.chunks_without_sentences())
 
     # -- background jobs ---------------------------------------------------------------------------
     def start_upload(self, files: Sequence[tuple[str | Path, str]], collection: str | None) -> Job:
@@ -369,7 +401,7 @@ class Service:
     def ingest_uploads(self, stored: list[Path], collection: str | None, progress: Progress | None = None):
         """Index stored uploads; a file that could not be read is removed from uploads/ (nothing would show or
         delete it); UploadError naming them when none could be read."""
-        summary = self.ingest(stored, collection, progress)
+        summary = self.ingest(stored, collection, progress, max_mb=self.settings.upload_max_mb)
         failed = {f["path"] for f in summary.failed}
         for p in stored:
             if str(p) in failed:

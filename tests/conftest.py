@@ -122,7 +122,7 @@ def sibling(comp, **update):
 def app_on(comp, llm: str | None = None, auth: str | None = None):
     """The web app for `comp` (chat and HTTP API, as `hoidap serve` serves them) on a free 127.0.0.1 port;
     yields its URL."""
-    from ui.app import serve
+    from rag.serve import serve
 
     server = serve(comp, llm=llm, host="127.0.0.1", port=free_port(), block=False, auth=auth)
     try:

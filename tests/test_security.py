@@ -340,7 +340,7 @@ def test_chat_uploads_stay_in_the_data_directory(server):
 
 
 def test_a_key_login_name_belongs_to_its_key(tmp_path):
-    from ui.app import KeyLogins
+    from rag.serve import KeyLogins
 
     login = KeyLogins(tmp_path, ["khoa-cua-an", "khoa-cua-binh"])
     assert login("an", "khoa-cua-an") and login("binh", "khoa-cua-binh")

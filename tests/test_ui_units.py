@@ -2,7 +2,7 @@
 import pytest
 
 from rag.highlight import supporting_spans
-from ui.app import check_serving, is_loopback, parse_auth
+from rag.api import check_serving, is_loopback, parse_auth
 from ui.render import answer_markdown, cards_html, source_html
 from rag.uploads import UploadError, collection_dir, safe_name, store_upload
 

@@ -1,13 +1,11 @@
 """The Gradio web chat: ask, read cited answers, check the sources, manage documents and settings.
 
-No retrieval or answering logic lives here: questions go to `rag.answer.Answerer` (through
-`rag.components.Components`), documents to `ingest.pipeline`.  The HTTP API endpoint `/ask`
-(see docs/ui.md) returns the answer and its citations as JSON.
+Screen code only: every question, upload and conversation goes to `rag.service.Service`, the one service every
+door calls; serving the chat beside the HTTP API is `rag.serve`'s.  The Gradio API endpoint `/ask` (see
+docs/ui.md) returns the answer and its citations as JSON.
 """
 from __future__ import annotations
 
-import os
-import threading
 from pathlib import Path
 
 from rag.offline import go_offline
@@ -16,8 +14,7 @@ go_offline()
 
 import gradio as gr  # noqa: E402
 
-from rag.api import check_serving, create_app, guarded, is_loopback, parse_auth  # noqa: E402, F401
-from rag.service import UPLOAD_FORMATS, NotFound, Service, StoreError, setup_tracing  # noqa: E402
+from rag.service import UPLOAD_FORMATS, NotFound, Service, StoreError  # noqa: E402
 from rag.settings import SettingsError, choices  # noqa: E402
 from rag.uploads import UploadError  # noqa: E402
 from ui import render  # noqa: E402
@@ -410,111 +407,11 @@ def build_app(svc, llm: str | None = None) -> gr.Blocks:
     return app
 
 
-def launch(app: gr.Blocks, comp, *, host: str | None = None, port: int | None = None,
-           prevent_thread_lock: bool = False, auth: str | None = None):
-    """Launch a built app with hoidap's host/login policy and upload limit."""
-    s = comp.settings
-    host = host or s.host
-    creds = check_serving(host, auth if auth is not None else s.auth)
-    app.queue(default_concurrency_limit=2)
-    return app.launch(server_name=host, server_port=port if port is not None else s.port, auth=creds,
-                      auth_message="Đăng nhập để dùng Hỏi đáp tài liệu" if creds else None,
-                      max_file_size=int(s.upload_max_mb * 1e6), prevent_thread_lock=prevent_thread_lock,
-                      show_error=True, quiet=prevent_thread_lock, css=CSS, footer_links=["api", "settings"],
-                      i18n=gr.I18n(en=VI_UI, vi=VI_UI))
-
-
-def mount(svc: Service, blocks: gr.Blocks, host: str, auth: str | None = None):
-    """One ASGI app: the HTTP API (rag.api) with the chat mounted at /, both behind the same policy
-    (rag.guard). `auth` (user:pass) overrides the settings' login."""
-    s = svc.settings
-    auth = auth if auth is not None else s.auth
-    login = check_serving(host, auth, s.api_keys)
-    if login is None and s.api_keys and not is_loopback(host):
-        login = KeyLogins(s.home, s.api_keys)
+def mount(api, blocks: gr.Blocks, login, upload_max_mb: float):
+    """The chat mounted at / of the HTTP API's ASGI app (rag.api), behind `login` (Gradio's form; None: none).
+    Serving it (host policy, keys, the process) is rag.serve's."""
     blocks.queue(default_concurrency_limit=2)
-    app = gr.mount_gradio_app(create_app(svc), blocks, path="/", auth=login,
-                              auth_message="Đăng nhập để dùng Hỏi đáp tài liệu" if login else None,
-                              max_file_size=int(s.upload_max_mb * 1e6), show_error=True, css=CSS,
-                              footer_links=["api", "settings"], i18n=gr.I18n(en=VI_UI, vi=VI_UI))
-    return guarded(app, svc, host=host, auth=auth)
-
-
-class KeyLogins:
-    """The chat's login when only API keys are configured: any user name with a key as the password; a name
-    belongs to the key that first logged in with it (kept in the data directory), so another key holder
-    cannot open that name's conversations."""
-
-    def __init__(self, home, keys: list[str]):
-        self.path = Path(home) / "logins.json"
-        self.keys = keys
-        self._lock = threading.Lock()
-
-    def __call__(self, user: str, password: str) -> bool:
-        import hashlib
-        import hmac
-        import json
-
-        from rag.guard import key_accepted
-
-        if not user or not key_accepted(password, self.keys):
-            return False
-        tag = hashlib.sha256(password.encode()).hexdigest()
-        with self._lock:
-            owners = json.loads(self.path.read_text(encoding="utf-8")) if self.path.exists() else {}
-            if user not in owners:
-                owners[user] = tag
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                self.path.write_text(json.dumps(owners), encoding="utf-8")
-            return hmac.compare_digest(owners[user], tag)
-
-
-class Server:
-    """A running `hoidap serve` (uvicorn in a thread when not blocking): `.url`, `.close()`."""
-
-    def __init__(self, app, host: str, port: int):
-        import uvicorn
-
-        self.url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"
-        self._server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
-        self._thread: threading.Thread | None = None
-
-    def wait(self) -> None:
-        """Until the server stops (Ctrl+C stops it)."""
-        try:
-            while self._thread and self._thread.is_alive():
-                self._thread.join(1)
-        except KeyboardInterrupt:
-            self.close()
-
-    def start(self) -> "Server":
-        self._thread = threading.Thread(target=self._server.run, daemon=True, name="hoidap-serve")
-        self._thread.start()
-        while not self._server.started:
-            if not self._thread.is_alive():
-                raise RuntimeError(f"the server could not start on {self.url}")
-            self._thread.join(0.05)
-        return self
-
-    def close(self) -> None:
-        self._server.should_exit = True
-        if self._thread:
-            self._thread.join(10)
-
-
-def serve(comp, llm: str | None = None, *, host: str | None = None, port: int | None = None,
-          block: bool = True, auth: str | None = None) -> Server:
-    """`hoidap serve`: refuse an open non-loopback host before building anything, then serve the chat and
-    the HTTP API in one process."""
-    s = comp.settings
-    host = host or s.host
-    check_serving(host, auth if auth is not None else s.auth, s.api_keys)
-    # the chat's uploads land in the data directory, not in /tmp/gradio (read when the app is built)
-    os.environ["GRADIO_TEMP_DIR"] = str(Path(s.home).resolve() / "tmp" / "gradio")
-    setup_tracing(s.otlp_endpoint)
-    svc = Service(comp)
-    server = Server(mount(svc, build_app(svc, llm=llm), host, auth), host, port if port is not None else s.port).start()
-    if block:
-        print(f"hoidap: chat on {server.url}, API on {server.url}v1 (schema: {server.url}docs)", flush=True)
-        server.wait()
-    return server
+    return gr.mount_gradio_app(api, blocks, path="/", auth=login,
+                               auth_message="Đăng nhập để dùng Hỏi đáp tài liệu" if login else None,
+                               max_file_size=int(upload_max_mb * 1e6), show_error=True, css=CSS,
+                               footer_links=["api", "settings"], i18n=gr.I18n(en=VI_UI, vi=VI_UI))
