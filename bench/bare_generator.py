@@ -51,7 +51,7 @@ class BareAnswerer(Answerer):
 
 
 def main(argv: list[str] | None = None) -> int:
-    from rag import cli
+    from rag.doors import cli
     from rag.components import Components
 
     answerer = Components.answerer

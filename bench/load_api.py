@@ -44,10 +44,10 @@ def free_port() -> int:
 
 def start_server(home: Path, llm: str) -> tuple[subprocess.Popen, str]:
     env = dict(os.environ, HOIDAP_HOME=str(home), HOIDAP_CONFIG=str(home / "none.toml"))
-    subprocess.run([sys.executable, "-m", "rag.cli", "ingest", str(CORPUS)], cwd=ROOT, env=env, check=True,
+    subprocess.run([sys.executable, "-m", "rag.doors.cli", "ingest", str(CORPUS)], cwd=ROOT, env=env, check=True,
                    capture_output=True)
     port = free_port()
-    p = subprocess.Popen([sys.executable, "-m", "rag.cli", "serve", "--port", str(port), "--llm", llm],
+    p = subprocess.Popen([sys.executable, "-m", "rag.doors.cli", "serve", "--port", str(port), "--llm", llm],
                          cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     line = p.stdout.readline()
     if "API on" not in line:

@@ -32,7 +32,7 @@ class Mutation:
 
 
 MUTATIONS = [
-    Mutation("generator", "the bundled generator raises when it loads", "rag/generate.py",
+    Mutation("generator", "the bundled generator raises when it loads", "rag/generate/",
              [("            p = x.CommonParams()\n",
                "            raise GeneratorError('mutation: the model does not load')\n            p = x.CommonParams()\n")],
              ["tests/test_walking.py", "tests/test_ui_browser.py", "tests/test_reliability_offline_security.py", "-k",
@@ -54,7 +54,7 @@ MUTATIONS = [
     Mutation("bm25-delta", "the BM25 delta drops deletions", "ingest/lexical.py",
              [("            self.segments[at[0]].alive[at[1]] = False\n", "")],
              ["tests/test_untested_paths.py", "-k", "bm25"]),
-    Mutation("upload-path", "upload path checks allow `..`", "rag/uploads.py",
+    Mutation("upload-path", "upload path checks allow `..`", "rag/service/uploads.py",
              [('.replace("\\\\", "/").split("/")[-1]', '.replace("\\\\", "/")'),
               (r'_BAD = re.compile(r"[^\w.\- ()]+")', r'_BAD = re.compile(r"[^\w.\-/ ()]+")'),
               ("    if dest.parent != dest_dir:", "    if False:")],

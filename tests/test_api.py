@@ -245,7 +245,7 @@ def test_conversation_is_kept_resumed_renamed_exported_and_deleted(server):
     listed = next(c for c in httpx.get(base).json() if c["id"] == conv["id"])
     assert listed["title"] == "Nghị quyết 11-NQ/TW được ban hành ngày nào?" and listed["turns"] == 2
 
-    from rag.conversations import Conversations  # a fresh store over the same data directory (a restart)
+    from rag.service.conversations import Conversations  # a fresh store over the same data directory (a restart)
 
     again = Conversations(server["comp"].settings.home).get("", conv["id"])
     assert [t["answer"] for t in again["turns"]] == [first["answer"], follow["answer"]]

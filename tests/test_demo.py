@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.cli import main
+from rag.doors.cli import main
 from tests.conftest import ROOT, cli_json
 
 DEMO = ROOT / "examples" / "corpus"

@@ -92,7 +92,7 @@ def test_questions_typed_without_some_diacritics_are_searched_accent_free():
 
 
 def test_accent_free_question_takes_the_spelling_of_the_passages_it_matched():
-    from rag.accents import restore
+    from rag.retrieve.accents import restore
 
     passages = ["Nghị quyết 37-NQ/TW được ban hành ngày 01/7/2004.", "Bản đồ vùng trung du có bạn đọc."]
     # "ban" folds to "bản", "bạn" and "ban": its neighbour "hanh" picks "ban hành"; a word the passages do not

@@ -28,7 +28,7 @@ def test_readme_llamaindex_snippet_retrieves_and_answers_with_exact_offsets(seed
 def test_retriever_nodes_are_exact_spans_of_the_source(seed_home):
     from llama_index.core.base.base_retriever import BaseRetriever
 
-    from rag.llamaindex import hoidap_retriever
+    from rag.doors.llamaindex import hoidap_retriever
 
     r = hoidap_retriever(home=seed_home)
     assert isinstance(r, BaseRetriever)

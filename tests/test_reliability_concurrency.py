@@ -214,7 +214,7 @@ def test_answers_stay_correct_while_cli_ingest_runs(server, tmp_path):
     before = len(coll.documents())
     env = dict(os.environ, HOIDAP_HOME=str(comp.settings.home), OMP_WAIT_POLICY="PASSIVE")
     c = Client(server["url"], verbose=False)
-    proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "ingest", str(folder)], env=env, cwd=ROOT,
+    proc = subprocess.Popen([sys.executable, "-m", "rag.doors.cli", "ingest", str(folder)], env=env, cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         # until the other process has committed every new document (its rows, through the server's own

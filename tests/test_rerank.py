@@ -26,7 +26,7 @@ def test_reranker_orders_hits_by_its_scores(seed_home):
 
 
 def test_unknown_reranker_is_named():
-    from rag.rerank import make_reranker
+    from rag.retrieve.rerank import make_reranker
 
     with pytest.raises(ValueError, match="unknown reranker"):
         make_reranker("bge:whatever")

@@ -264,7 +264,7 @@ def test_image_uploads_are_accepted_through_the_api_and_the_file_picker(server, 
 # -- 6. collections and their folders ------------------------------------------------------------------------
 
 def test_distinct_collections_never_share_an_uploads_folder(server):
-    from rag.uploads import collection_dir
+    from rag.service.uploads import collection_dir
 
     home = server["home"]
     assert len({collection_dir(home, n) for n in ("p q", "p-q", "p_q", "p/q", "P-q")}) == 5
@@ -340,7 +340,7 @@ def test_chat_uploads_stay_in_the_data_directory(server):
 
 
 def test_a_key_login_name_belongs_to_its_key(tmp_path):
-    from rag.serve import KeyLogins
+    from rag.doors.serve import KeyLogins
 
     login = KeyLogins(tmp_path, ["khoa-cua-an", "khoa-cua-binh"])
     assert login("an", "khoa-cua-an") and login("binh", "khoa-cua-binh")

@@ -2,9 +2,9 @@
 import pytest
 
 from rag.highlight import supporting_spans
-from rag.api import check_serving, is_loopback, parse_auth
+from rag.doors.api import check_serving, is_loopback, parse_auth
 from ui.render import answer_markdown, cards_html, source_html
-from rag.uploads import UploadError, collection_dir, safe_name, store_upload
+from rag.service.uploads import UploadError, collection_dir, safe_name, store_upload
 
 
 @pytest.mark.parametrize("name,expected", [

@@ -74,7 +74,7 @@ def test_bm25_additions_and_deletions_between_rebuilds_match_a_fresh_index(query
 
 def test_models_prepare_with_a_corrupt_part_names_the_problem(tmp_path):
     """22 installed parts, one of them not what was published: prepare fails with its message, leaves nothing."""
-    from rag.models import MODEL_FILE, N_PARTS
+    from rag.generate.models import MODEL_FILE, N_PARTS
 
     site = tmp_path / "site"
     for i in range(1, N_PARTS + 1):

@@ -1,7 +1,7 @@
 """The Gradio web chat: ask, read cited answers, check the sources, manage documents and settings.
 
 Screen code only: every question, upload and conversation goes to `rag.service.Service`, the one service every
-door calls; serving the chat beside the HTTP API is `rag.serve`'s.  The Gradio API endpoint `/ask` (see
+door calls; serving the chat beside the HTTP API is `rag.doors.serve`'s.  The Gradio API endpoint `/ask` (see
 docs/ui.md) returns the answer and its citations as JSON.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ import gradio as gr  # noqa: E402
 
 from rag.service import UPLOAD_FORMATS, NotFound, Service, StoreError  # noqa: E402
 from rag.settings import SettingsError, choices  # noqa: E402
-from rag.uploads import UploadError  # noqa: E402
+from rag.service.uploads import UploadError  # noqa: E402
 from ui import render  # noqa: E402
 
 LABELS = {"local": "Mô hình cục bộ (đi kèm)", "openai": "Máy chủ tương thích OpenAI (URL)",
@@ -408,8 +408,8 @@ def build_app(svc, llm: str | None = None) -> gr.Blocks:
 
 
 def mount(api, blocks: gr.Blocks, login, upload_max_mb: float):
-    """The chat mounted at / of the HTTP API's ASGI app (rag.api), behind `login` (Gradio's form; None: none).
-    Serving it (host policy, keys, the process) is rag.serve's."""
+    """The chat mounted at / of the HTTP API's ASGI app (rag.doors.api), behind `login` (Gradio's form; None: none).
+    Serving it (host policy, keys, the process) is rag.doors.serve's."""
     blocks.queue(default_concurrency_limit=2)
     return gr.mount_gradio_app(api, blocks, path="/", auth=login,
                                auth_message="Đăng nhập để dùng Hỏi đáp tài liệu" if login else None,

@@ -31,10 +31,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ingest.telemetry import instrument
 from rag.conversation_state import STANDALONE_MARK
-from rag.guard import Guard
+from rag.doors.guard import Guard
 from rag.service import AnswerStream, NotFound, QuestionTooLong, Service
 from rag.settings import SettingsError
-from rag.uploads import UploadError, UploadTooLarge, check_content, check_upload, collection_dir
+from rag.service.uploads import UploadError, UploadTooLarge, check_content, check_upload, collection_dir
 
 MODEL = "hoidap"
 MAX_UPLOAD_FILES = 20
@@ -186,7 +186,7 @@ def create_app(svc: Service) -> FastAPI:
 
 
 def guarded(app, svc: Service, *, host: str = "127.0.0.1", auth: str | None = None) -> Guard:
-    """The served app behind rag.guard: a key is required when keys are configured, and on a non-loopback host
+    """The served app behind rag.doors.guard: a key is required when keys are configured, and on a non-loopback host
     (where the chat's login, `auth` or the settings', is accepted too); sizes are checked before the body."""
     s = svc.settings
     return Guard(app, keys=s.api_keys, login=parse_auth(auth if auth is not None else s.auth),

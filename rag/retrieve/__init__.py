@@ -9,7 +9,7 @@ from ingest.lexical import syllables
 from ingest.normalize import normalize_text
 from ingest.store import Collection
 from ingest.telemetry import traced
-from rag.accents import restore
+from rag.retrieve.accents import restore
 from rag.evidence import Evidence
 
 RESTORE_FROM = 10  # an accent-free question's diacritics are put back from its best BM25 passages
@@ -118,7 +118,7 @@ class Retriever:
         return out
 
     def _restored(self, q: str, lex: dict[str, float]) -> str:
-        """An accent-free question with its diacritics put back from the passages BM25 found (rag.accents)."""
+        """An accent-free question with its diacritics put back from the passages BM25 found (rag.retrieve.accents)."""
         top = sorted(lex, key=lambda k: -lex[k])[:RESTORE_FROM]
         rows = self.coll.chunks(top)
         return restore(q, [rows[k].text for k in top if k in rows])

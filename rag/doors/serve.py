@@ -1,5 +1,5 @@
-"""`hoidap serve`: one process serving the chat (ui.app) and the HTTP API (rag.api) over one Service, behind one
-policy (rag.guard): an open non-loopback host is refused before anything is built, the chat's login is the
+"""`hoidap serve`: one process serving the chat (ui.app) and the HTTP API (rag.doors.api) over one Service, behind one
+policy (rag.doors.guard): an open non-loopback host is refused before anything is built, the chat's login is the
 configured user or, with only API keys configured, any name with a key as its password."""
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import os
 import threading
 from pathlib import Path
 
-from rag.api import check_serving, create_app, guarded, is_loopback
-from rag.guard import key_accepted
+from rag.doors.api import check_serving, create_app, guarded, is_loopback
+from rag.doors.guard import key_accepted
 from rag.service import Service, setup_tracing
 
 

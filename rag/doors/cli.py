@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         handler = run_eval_command
     from ingest.store import StoreError
     from rag.errors import GeneratorError
-    from rag.models import ModelError
+    from rag.generate.models import ModelError
 
     try:
         return handler(args, comp) or 0
@@ -256,7 +256,7 @@ def cmd_chat(args, comp) -> int:
 
 
 def cmd_serve(args, comp) -> int:
-    from rag.serve import serve
+    from rag.doors.serve import serve
 
     serve(comp, llm=args.llm)
     return 0
@@ -376,7 +376,7 @@ def _upgrade(args, comp) -> int:
 def cmd_models(args, comp) -> int:
     from tqdm import tqdm
 
-    from rag.models import ensure_model
+    from rag.generate.models import ensure_model
 
     bar = tqdm(total=22, unit="part", desc="model", file=sys.stderr, disable=None)
     path = ensure_model(comp.settings.home / "models", progress=lambda i, n: bar.update(i - bar.n))

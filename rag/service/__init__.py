@@ -22,7 +22,7 @@ from ingest.store import StoreError  # noqa: F401 (for the doors)
 from ingest.telemetry import INGEST_QUEUE, setup_tracing  # noqa: F401 (for the doors)
 from rag.errors import NotFound
 from rag.settings import Settings, SettingsError
-from rag.uploads import UploadError, check_collection_name, collection_dir, store_upload
+from rag.service.uploads import UploadError, check_collection_name, collection_dir, store_upload
 
 # settings a request or a chat session may change for itself: how the answer is shaped, within the bounds
 # rag.settings validates. Everything else (the generator, endpoints, keys, models, the store) is the
@@ -245,7 +245,7 @@ class Service:
     # -- conversations (kept in the data directory) -------------------------------------------------
     @cached_property
     def conversations(self):
-        from rag.conversations import Conversations
+        from rag.service.conversations import Conversations
 
         return Conversations(self.settings.home, self.settings.database_url)
 
