@@ -213,10 +213,13 @@ class Answerer:
         seen = [" ".join([paragraph(c), fold((c.label or c.heading or "").lower()), lib.identity(c.doc_id)])
                 for c in a.citations]
         unmet = [label for label, pat in named.qualifiers if not any(pat.search(s) for s in seen)]
-        # a body or country the question is about must be in a cited document (bodies folded, countries as written)
-        docs = [normalize_text(lib.text(d)).lower() for d in dict.fromkeys(c.doc_id for c in a.citations)]
-        unmet += [label for label, pat in named.subjects
-                  if not any(pat.search(t) or pat.search(fold(t)) for t in docs)]
+        if named.subjects:
+            # a body or country the question is about must be in a cited document (bodies folded, countries as
+            # written)
+            docs = [normalize_text(lib.text(d)).lower() for d in dict.fromkeys(c.doc_id for c in a.citations)]
+            docs = [(t, fold(t)) for t in docs]
+            unmet += [label for label, pat in named.subjects
+                      if not any(pat.search(t) or pat.search(folded) for t, folded in docs)]
         if not unmet:
             return a
         return replace(a, answer=REFUSAL, refused=True, citations=[], mode="refused", more=[],

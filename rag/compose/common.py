@@ -33,8 +33,6 @@ def quote(p: Passage) -> str:
     return f"{sent.rstrip('.!?;:… ')} [{p.n}]{end}"
 
 
-
-
 # -- answers of several units ------------------------------------------------------------------------------
 @dataclass
 class Composed:

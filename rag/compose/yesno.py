@@ -28,7 +28,6 @@ _DENIAL_FOLDED = re.compile(r"\b(?:khong|chua|chang|nghiem cam|bi cam|cam)\b(?!\
 _CONDITION_CLAUSE = re.compile(r"(?i)\b(nếu|trường hợp|neu|truong hop)\b(?P<cond>[^.;]{3,200}?)\s*,?\s*\b(thì|thi)\b")
 
 
-
 def _denials(text: str) -> list[re.Match]:
     t = normalize_text(text)
     if "hàng không" in t.lower():
