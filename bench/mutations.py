@@ -32,7 +32,7 @@ class Mutation:
 
 
 MUTATIONS = [
-    Mutation("generator", "the bundled generator raises when it loads", "rag/generate/",
+    Mutation("generator", "the bundled generator raises when it loads", "rag/generate/__init__.py",
              [("            p = x.CommonParams()\n",
                "            raise GeneratorError('mutation: the model does not load')\n            p = x.CommonParams()\n")],
              ["tests/test_walking.py", "tests/test_ui_browser.py", "tests/test_reliability_offline_security.py", "-k",
