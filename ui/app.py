@@ -6,18 +6,16 @@ docs/ui.md) returns the answer and its citations as JSON.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 from rag.offline import go_offline
 
 go_offline()
 
 import gradio as gr  # noqa: E402
 
-from rag.service import UPLOAD_FORMATS, NotFound, Service, StoreError  # noqa: E402
-from rag.settings import SettingsError, choices  # noqa: E402
-from rag.service.uploads import UploadError  # noqa: E402
+from rag.service import UPLOAD_FORMATS, Service  # noqa: E402
+from rag.settings import choices  # noqa: E402
 from ui import render  # noqa: E402
+from ui.handlers import Handlers  # noqa: E402
 
 LABELS = {"local": "Mô hình cục bộ (đi kèm)", "openai": "Máy chủ tương thích OpenAI (URL)",
           "none": "Không dùng (trích câu phù hợp nhất)", "ollama": "Ollama (máy chủ cục bộ)",
@@ -76,229 +74,7 @@ def build_app(svc, llm: str | None = None) -> gr.Blocks:
     comp = svc.comp
     if llm and llm != svc.settings.llm:
         comp.settings = svc.settings.with_changes(llm=llm)
-
-    def collections() -> list[str]:
-        names = svc.collection_names()
-        cur = svc.settings.collection
-        return names if cur in names else [cur, *names]
-
-
-    # -- chat ---------------------------------------------------------------------------------
-    def respond(question, chat, turns, collection, prefs):
-        question = (question or "").strip()
-        chat, turns = list(chat or []), list(turns or [])
-        if not question:
-            yield chat, turns, gr.skip(), gr.skip(), gr.skip(), gr.skip()
-            return
-        chat += [{"role": "user", "content": render.esc(question)},
-                 {"role": "assistant", "content": "Đang tìm trong tài liệu…"}]
-        yield chat, turns, "", gr.skip(), gr.skip(), gr.skip()
-        text, answer = "", None
-        try:
-            for piece in svc.ask_stream(question, collection=collection or None, history=turns,
-                                        settings=svc.user_settings(prefs or {})):
-                if isinstance(piece, str):
-                    text += piece
-                    chat[-1] = {"role": "assistant", "content": render.esc(text) + " ▌"}
-                    yield chat, turns, gr.skip(), gr.skip(), gr.skip(), gr.skip()
-                else:
-                    answer = piece
-        except Exception as e:  # shown in the chat, never a stack trace
-            chat[-1] = {"role": "assistant", "content": f"Lỗi: {render.esc(e)}"}
-            yield chat, turns, gr.skip(), gr.skip(), gr.skip(), gr.skip()
-            return
-        p = svc.shown(answer)
-        turn = len(turns)
-        turns.append(p)
-        chat[-1] = {"role": "assistant", "content": render.answer_markdown(p, turn)}
-        yield (chat, turns, "", render.cards_html(p, turn), render.related_html(p, turn),
-               '<div class="hd-empty">Bấm «Mở tài liệu nguồn» trên một đoạn để xem toàn văn.</div>')
-
-    def more_button(turns):
-        left = len(turns[-1]["more"]) if turns and turns[-1].get("more") else 0
-        return gr.update(visible=bool(left), value=f"Xem thêm {left} ý")
-
-    def new_chat():
-        return ([], [], "", render.cards_html(None, 0), render.related_html(None, 0), "")
-
-    def show_turn(turns, evt: gr.SelectData):
-        """Clicking an answer shows that turn's citations."""
-        i = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
-        t = (i - 1) // 2 if isinstance(i, int) else -1
-        if not turns or not (0 <= t < len(turns)):
-            return gr.skip(), gr.skip()
-        return render.cards_html(turns[t], t), render.related_html(turns[t], t)
-
-    def open_source(turns, collection, evt: gr.EventData):
-        try:
-            turn, kind, n = str(evt.key).split(":")
-            p = turns[int(turn)]
-            c = next(c for c in p["citations" if kind == "cite" else "passages"] if c["n"] == int(n))
-        except (AttributeError, ValueError, IndexError, StopIteration, KeyError, TypeError):
-            return gr.skip()
-        try:
-            doc = svc.source_span(collection or None, c["doc_id"])["text"]
-        except NotFound:
-            doc = None
-        return render.source_html(c["title"], c["source"], doc, c["start"], c["end"], c.get("page"))
-
-    # -- stored conversations -----------------------------------------------------------------
-    def owner(request: gr.Request | None) -> str:
-        return (getattr(request, "username", None) or "") if request else ""
-
-    def conv_choices(who: str, value: str = ""):
-        convs = svc.conversations.list(who)
-        return gr.update(choices=[(f"{c['title'] or '(chưa đặt tên)'} · {c['turns']} lượt", c["id"]) for c in convs],
-                         value=value or None)
-
-    def save_turns(turns, conv_id, collection, request: gr.Request):
-        """Keep every answered turn of the chat in the data directory (a new conversation on the first)."""
-        who = owner(request)
-        if not turns:
-            return conv_id, gr.skip()
-        store = svc.conversations
-        if not conv_id:
-            conv_id = store.create(who, collection or svc.settings.collection)["id"]
-        for p in turns[len(store.get(who, conv_id)["turns"]):]:
-            store.add_turn(who, conv_id, p)
-        return conv_id, conv_choices(who, conv_id)
-
-    def load_conversation(conv_id, request: gr.Request):
-        if not conv_id:
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        try:
-            conv = svc.conversations.get(owner(request), conv_id)
-        except NotFound:
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        turns = conv["turns"]
-        chat = []
-        for i, p in enumerate(turns):
-            chat += [{"role": "user", "content": render.esc(p["question"])},
-                     {"role": "assistant", "content": render.answer_markdown(p, i)}]
-        last = len(turns) - 1
-        return (chat, turns, conv_id, render.cards_html(turns[-1] if turns else None, last),
-                render.related_html(turns[-1] if turns else None, last), conv["title"])
-
-    def list_conversations(request: gr.Request):
-        return conv_choices(owner(request))
-
-    def rename_conversation(conv_id, title, request: gr.Request):
-        if not conv_id:
-            return gr.skip()
-        try:
-            svc.conversations.rename(owner(request), conv_id, title)
-        except (NotFound, ValueError):
-            return gr.skip()
-        return conv_choices(owner(request), conv_id)
-
-    def delete_conversation(conv_id, request: gr.Request):
-        if conv_id:
-            try:
-                svc.conversations.delete(owner(request), conv_id)
-            except NotFound:
-                pass
-        return (*new_chat(), "", conv_choices(owner(request)), "")
-
-    def export_conversation(conv_id, fmt, request: gr.Request):
-        if not conv_id:
-            return None
-        out = Path(svc.settings.home).resolve() / "exports" / f"hoidap-{conv_id}.{fmt}"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(svc.conversations.export(owner(request), conv_id, fmt), encoding="utf-8")
-        return str(out)
-
-    # -- documents ----------------------------------------------------------------------------
-    def doc_rows(collection):
-        docs = svc.documents(collection or None)
-        rows = [[render.file_name(d["source"]), d["title"], d["chunks"], d["status"], d["doc_id"]] for d in docs]
-        choices = [(f"{render.file_name(d['source'])} ({d['doc_id']})", d["doc_id"]) for d in docs]
-        return rows, gr.update(choices=choices, value=None)
-
-    def refresh_docs(collection, keep_choice: bool = False):
-        # the page's first fill (keep_choice) leaves the chosen collection alone: on a slow server a choice made
-        # meanwhile would be undone (its change event fills the documents again)
-        rows, dd = doc_rows(collection)
-        chosen = {} if keep_choice else {"value": collection}
-        return rows, dd, gr.update(choices=collections(), **chosen)
-
-    def progress_cb(progress):
-        def cb(i, n, name):
-            if n:
-                progress((i, n), desc=f"Đang lập chỉ mục {name}" if name else "Xong", unit="tệp")
-        return cb
-
-    def upload(files, collection, progress=gr.Progress()):
-        files = files or []
-        if not files:
-            return "Chưa chọn tệp nào.", *refresh_docs(collection)
-        pairs = [(getattr(f, "name", None) or str(f), getattr(f, "orig_name", None) or Path(getattr(f, "name", None) or str(f)).name)
-                 for f in files]
-        try:
-            stored, rejected = svc.store_uploads(pairs, collection or None)
-        except ValueError as e:  # an invalid collection name
-            return f"✗ {render.esc(e)}", *refresh_docs(collection)
-        lines = [f"✗ {render.esc(r['name'])}: {render.esc(r['error'])}" for r in rejected]
-        if stored:
-            try:
-                summary = svc.ingest_uploads(stored, collection or None, progress_cb(progress))
-                lines += render.ingest_lines(summary)
-                lines.append(f"\n{summary.chunks} đoạn được lập chỉ mục trong {summary.seconds:.1f} giây.")
-            except UploadError as e:
-                lines.append(f"✗ Không đọc được (tệp không được giữ lại): {render.esc(e)}")
-            except StoreError as e:
-                lines.append(f"✗ Không lập chỉ mục được: {render.esc(e)}")
-        return "\n\n".join(lines), *refresh_docs(collection)
-
-    def delete(doc_id, collection):
-        if not doc_id:
-            return "Chọn một tài liệu để xóa.", *refresh_docs(collection)
-        try:
-            d = svc.delete_document(collection or None, doc_id)
-            msg = f"Đã xóa {render.file_name(d['source'])}."
-        except NotFound:
-            msg = "Không tìm thấy tài liệu."
-        return msg, *refresh_docs(collection)
-
-    def reindex(collection, progress=gr.Progress()):
-        try:
-            summary = svc.reindex(collection or None, progress_cb(progress))
-        except NotFound:
-            summary = None
-        if summary is None:
-            return "Bộ tài liệu trống.", *refresh_docs(collection)
-        lines = render.ingest_lines(summary)
-        lines.append(f"\nĐã lập chỉ mục lại: {len(summary.updated)} cập nhật, {len(summary.unchanged)} không đổi, "
-                     f"{len(summary.failed)} lỗi.")
-        return "\n\n".join(lines), *refresh_docs(collection)
-
-    # -- settings -----------------------------------------------------------------------------
-    def panel(st) -> tuple:
-        """The settings panel's values (mode, top_k, style) for one user's settings."""
-        return st.retriever, st.top_k, st.answer_style
-
-    def load_settings(kept, request: gr.Request):
-        """A user's own settings when the page opens: the login's, else this browser's."""
-        prefs = svc.user_changes(owner(request), kept)
-        return prefs, *panel(svc.user_settings(prefs))
-
-    def save_settings(mode, top_k, style, request: gr.Request):
-        """Validate and keep the settings for this user only (the login's data, else this browser)."""
-        who = owner(request)
-        try:
-            prefs = svc.save_user_settings(who, retriever=mode, top_k=int(top_k), answer_style=style)
-        except (SettingsError, ValueError, OSError) as e:
-            return f"✗ Không lưu được: {render.esc(e)}", gr.skip(), gr.skip()
-        where = f"cho tài khoản {render.esc(who)}" if who else "trong trình duyệt này"
-        return f"✓ Đã lưu {where}: chỉ áp dụng cho bạn.", prefs, gr.skip() if who else prefs
-
-    def api_ask(question: str, collection: str = "", history: list | None = None) -> dict:
-        """Answer one question over the collection's documents: answer, refused, citations, passages."""
-        pairs = [(h[0], h[1]) for h in (history or []) if isinstance(h, (list, tuple)) and len(h) >= 2]
-        return svc.shown(svc.ask(question, collection=collection or None, history=pairs))
-
-    def api_documents(collection: str = "") -> list:
-        """The documents of a collection."""
-        return svc.documents(collection or None)
+    h = Handlers(svc)
 
     s = comp.settings
     with gr.Blocks(title="Hỏi đáp tài liệu", analytics_enabled=False) as app:
@@ -308,7 +84,7 @@ def build_app(svc, llm: str | None = None) -> gr.Blocks:
         kept = gr.BrowserState({}, storage_key="hoidap-settings")  # an anonymous browser's, across reloads
         with gr.Row():
             gr.Markdown("## Hỏi đáp trên tài liệu của bạn")
-            coll_dd = gr.Dropdown(collections(), value=s.collection, label="Bộ tài liệu", allow_custom_value=True,
+            coll_dd = gr.Dropdown(h.collections(), value=s.collection, label="Bộ tài liệu", allow_custom_value=True,
                                   elem_id="hd-collection", scale=0, min_width=220)
         with gr.Tabs():
             with gr.Tab("Hỏi đáp", id="chat"):
@@ -369,40 +145,40 @@ def build_app(svc, llm: str | None = None) -> gr.Blocks:
         outs = [chat, turns, box, cards, related, source]
         # one answer at a time: the local generator holds one model context
         one = dict(concurrency_limit=1, concurrency_id="answer", show_progress="hidden", **priv)
-        keep = dict(fn=save_turns, inputs=[turns, conv_id, coll_dd], outputs=[conv_id, convs], **priv)
+        keep = dict(fn=h.save_turns, inputs=[turns, conv_id, coll_dd], outputs=[conv_id, convs], **priv)
         ask_in = [box, chat, turns, coll_dd, prefs]
-        more_left = dict(fn=more_button, inputs=[turns], outputs=[more], **priv)
-        box.submit(respond, ask_in, outs, **one).then(**keep).then(**more_left)
-        send.click(respond, ask_in, outs, **one).then(**keep).then(**more_left)
+        more_left = dict(fn=h.more_button, inputs=[turns], outputs=[more], **priv)
+        box.submit(h.respond, ask_in, outs, **one).then(**keep).then(**more_left)
+        send.click(h.respond, ask_in, outs, **one).then(**keep).then(**more_left)
         more.click(lambda: "thêm", None, [box], **priv).then(
-            respond, ask_in, outs, **one).then(**keep).then(**more_left)
-        new.click(new_chat, None, outs, **priv).then(lambda: "", None, [conv_id], **priv).then(**more_left)
-        chat.clear(new_chat, None, outs, **priv).then(lambda: "", None, [conv_id], **priv).then(**more_left)
-        convs.input(load_conversation, [convs], [chat, turns, conv_id, cards, related, conv_title], **priv).then(
+            h.respond, ask_in, outs, **one).then(**keep).then(**more_left)
+        new.click(h.new_chat, None, outs, **priv).then(lambda: "", None, [conv_id], **priv).then(**more_left)
+        chat.clear(h.new_chat, None, outs, **priv).then(lambda: "", None, [conv_id], **priv).then(**more_left)
+        convs.input(h.load_conversation, [convs], [chat, turns, conv_id, cards, related, conv_title], **priv).then(
             **more_left)
-        conv_rename.click(rename_conversation, [conv_id, conv_title], [convs], **priv)
-        conv_delete.click(delete_conversation, [conv_id], [*outs, conv_id, convs, conv_title], **priv).then(
+        conv_rename.click(h.rename_conversation, [conv_id, conv_title], [convs], **priv)
+        conv_delete.click(h.delete_conversation, [conv_id], [*outs, conv_id, convs, conv_title], **priv).then(
             **more_left)
-        conv_export.click(export_conversation, [conv_id, conv_fmt], [conv_file], **priv)
-        app.load(list_conversations, None, [convs], **priv)
-        chat.select(show_turn, [turns], [cards, related], **priv)
-        cards.click(open_source, [turns, coll_dd], [source], **priv)
-        related.click(open_source, [turns, coll_dd], [source], **priv)
+        conv_export.click(h.export_conversation, [conv_id, conv_fmt], [conv_file], **priv)
+        app.load(h.list_conversations, None, [convs], **priv)
+        chat.select(h.show_turn, [turns], [cards, related], **priv)
+        cards.click(h.open_source, [turns, coll_dd], [source], **priv)
+        related.click(h.open_source, [turns, coll_dd], [source], **priv)
 
         doc_outs = [docs, doc_dd, coll_dd]
-        up_btn.click(upload, [files, coll_dd], [up_status, *doc_outs], **priv).then(
+        up_btn.click(h.upload, [files, coll_dd], [up_status, *doc_outs], **priv).then(
             lambda: None, None, [files], **priv)
-        del_btn.click(delete, [doc_dd, coll_dd], [up_status, *doc_outs], **priv)
-        reidx_btn.click(reindex, [coll_dd], [up_status, *doc_outs], **priv)
-        refresh_btn.click(refresh_docs, [coll_dd], doc_outs, **priv)
-        coll_dd.change(lambda c: doc_rows(c), [coll_dd], [docs, doc_dd], **priv)
-        app.load(lambda collection: refresh_docs(collection, keep_choice=True), [coll_dd], doc_outs, **priv)
+        del_btn.click(h.delete, [doc_dd, coll_dd], [up_status, *doc_outs], **priv)
+        reidx_btn.click(h.reindex, [coll_dd], [up_status, *doc_outs], **priv)
+        refresh_btn.click(h.refresh_docs, [coll_dd], doc_outs, **priv)
+        coll_dd.change(lambda c: h.doc_rows(c), [coll_dd], [docs, doc_dd], **priv)
+        app.load(lambda collection: h.refresh_docs(collection, keep_choice=True), [coll_dd], doc_outs, **priv)
         panel_io = [mode, top_k, style]
-        save.click(save_settings, panel_io, [save_status, prefs, kept], **priv)
-        app.load(load_settings, [kept], [prefs, *panel_io], **priv)
+        save.click(h.save_settings, panel_io, [save_status, prefs, kept], **priv)
+        app.load(h.load_settings, [kept], [prefs, *panel_io], **priv)
 
-        gr.api(api_ask, api_name="ask", concurrency_limit=1, concurrency_id="answer")
-        gr.api(api_documents, api_name="documents")
+        gr.api(h.api_ask, api_name="ask", concurrency_limit=1, concurrency_id="answer")
+        gr.api(h.api_documents, api_name="documents")
     app._deprecated_css = CSS  # Gradio 6 takes css in launch(); this keeps it for a plain app.launch()
     return app
 
