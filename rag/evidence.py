@@ -11,6 +11,11 @@ from dataclasses import asdict, dataclass, field
 from typing import NamedTuple
 
 
+def page_of(page_starts: list[int], offset: int) -> int | None:
+    """The 1-based page an offset of a document is on; None for a document without pages (not a PDF)."""
+    return bisect.bisect_right(page_starts, offset) if page_starts else None
+
+
 @dataclass(kw_only=True)
 class Evidence:
     doc_id: str
@@ -44,7 +49,7 @@ class Evidence:
 
     def page_at(self, offset: int) -> int | None:
         """The page an offset of the document is on: a sentence deep in a chunk may be a page after its start."""
-        return bisect.bisect_right(self.page_starts, offset) if self.page_starts else self.page
+        return page_of(self.page_starts, offset) if self.page_starts else self.page
 
     def ocr_at(self, offset: int) -> bool:
         page = self.page_at(offset)

@@ -8,7 +8,7 @@ patterns for the Vietnamese ways of asking each type, not for the wording of any
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from ingest.lexical import is_unaccented
 from ingest.normalize import fold, normalize_text
@@ -110,10 +110,13 @@ def superlative(question: str) -> str:
     return "" if not m else "min" if m.group(1) in _LOWEST else "max"
 
 
-def asks(question: str) -> Asks:
+def asks(question: str, focus: str | None = None) -> Asks:
+    """What the question asks for; the extreme ("cao nhất") is read on its `focus` when given (the question
+    without its type cue and references: what ranking looks for)."""
     low = question.lower()
     return Asks(question, answer_kind(question), counted(question), bool(_Q_DOC_NUMBER.search(low)),
-                bool(_Q_ORDINAL.search(low)), bool(_Q_NUMBER_LINE.search(fold(low))), superlative(question))
+                bool(_Q_ORDINAL.search(low)), bool(_Q_NUMBER_LINE.search(fold(low))),
+                superlative(question if focus is None else focus))
 
 
 def asks_more(question: str) -> bool:
@@ -302,7 +305,7 @@ def understand(text: str) -> Question:
     sides = comparison_sides(norm) if kind == "comparison" else []
     focus = _focus(norm, kind)
     return Question(norm, kind, is_unaccented(norm), articles, docs, sides, focus=focus,
-                    asks=replace(asks(norm), extreme=superlative(focus)))
+                    asks=asks(norm, focus))
 
 
 _PARTICLE = re.compile(r"(?i)\s*,?\s*\b(có phải không|có đúng không|phải không|đúng không|đúng chứ|phải chứ|hay không"

@@ -58,7 +58,7 @@ def sentence_features(question: str, sentences: list[str], ranks: list[int], emb
     if embedder is not None:
         dense = sentence_vectors(sentences, stored, embedder) @ np.asarray(embedder.embed_query(question))
     asked = asks(question)
-    fits = [bool(asked.kind) and fits_type(asked, x, asked.kind) for x in sentences]
+    fits = [bool(asked.kind) and fits_type(asked, x) for x in sentences]
     return np.stack([_unit(lex), _unit(dense), np.array(fits, float), 1 / (1 + np.array(ranks, float))], 1)
 
 
@@ -79,11 +79,11 @@ _DOC_NUMBER = re.compile(r"\b\d+/(?:\d{4}/)?[A-ZĐ]")
 _ORDINAL = re.compile(r"\b(đầu tiên|cuối cùng|thứ (?:nhất|hai|ba|tư|năm|sáu|bảy|tám|chín|mười|\d+))\b")
 
 
-def fits_type(asked: Asks, sentence: str, kind: str) -> bool:
+def fits_type(asked: Asks, sentence: str) -> bool:
     """Does the sentence state something of the asked kind that the question does not already contain?
     A 'how many X' question where X is not time is not answered by a duration ("17 năm" does not count
     delegates); other units may be X's paraphrase ("14.000 món" for "bao nhiêu vật phẩm")."""
-    question = asked.text
+    question, kind = asked.text, asked.kind
     q = set(syllables(question))
     if kind == "number" and asked.doc_number:  # "quyết định số mấy": "29/QĐ-BNN-TCCB"
         return bool(_DOC_NUMBER.search(sentence))
@@ -230,6 +230,6 @@ def select_passages(question: str, hits: list[Evidence], n_passages: int, embedd
 
 def answer_type_ok(asked: Asks, sentence: str) -> bool:
     """A 'how many' question is only answered by a sentence that states an amount."""
-    return asked.kind != "number" or fits_type(asked, sentence, "number")
+    return asked.kind != "number" or fits_type(asked, sentence)
 
 

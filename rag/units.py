@@ -6,7 +6,6 @@ never a piece cut at a line break or an abbreviation, and `text == source_text[s
 """
 from __future__ import annotations
 
-import bisect
 import re
 from collections import OrderedDict
 from pathlib import Path
@@ -201,11 +200,6 @@ class Library:
         if doc_id not in self._meta:
             self._meta[doc_id] = self.coll.document_meta(doc_id) or {}
         return self._meta[doc_id]
-
-    def page_at(self, doc_id: str, offset: int) -> int | None:
-        """The page of a PDF document an offset is on (None for other formats)."""
-        starts = self.meta(doc_id).get("page_starts") or []
-        return bisect.bisect_right(starts, offset) if starts else None
 
     def identity(self, doc_id: str, head_chars: int = 600) -> str:
         """Who the document is, folded: its title, number, file name and header block (the text before its

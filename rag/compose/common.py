@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 
 from ingest.normalize import fold, normalize_text
-from rag.evidence import Evidence, Passage
+from rag.evidence import Evidence, Passage, page_of
 from rag.units import Library, Unit
 
 
@@ -57,7 +57,7 @@ def unit_passage(n: int, doc_id: str, u: Unit, lib: Library, score: float = 0.0,
     same = [h for h in hits if h.doc_id == doc_id]
     starts = meta.get("page_starts") or []
     h = Evidence(doc_id=doc_id, source=info.get("source", ""), title=info.get("title", ""), text=u.text,
-                 start=u.start, end=u.end, page=lib.page_at(doc_id, u.start), heading=" > ".join(u.path),
+                 start=u.start, end=u.end, page=page_of(starts, u.start), heading=" > ".join(u.path),
                  score=score, label=u.label, ocr=any(x.ocr for x in same),
                  doc_number=next((x.doc_number for x in same if x.doc_number), info.get("number", "")),
                  page_starts=starts, ocr_pages=meta.get("ocr_pages") or [])
