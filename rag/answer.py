@@ -280,7 +280,7 @@ class Answerer:
                 return self._shown(c, question, standalone, related, sig, timings, show, t0)
         if q.type not in ("factoid", "definition"):
             return self._composed(q, question, standalone, hits, answerable, related, sig, timings, show, refuse, t0,
-                                  llm, on_token)
+                                  llm, on_token, named.docs)
         if q.type == "definition" and answerable:
             # the defining sentence ("X là …") may sit in a glossary chunk below the top hits: look deeper
             deeper = self.retriever.retrieve(standalone, top_k=2 * self.retriever.top_k)
@@ -355,11 +355,12 @@ class Answerer:
 
     @traced("compose")
     def _composed(self, q: Question, question, standalone, hits, answerable, related, sig, timings, show, refuse,
-                  t0, llm=None, on_token=None) -> Answer:
+                  t0, llm=None, on_token=None, named_docs: list[str] = ()) -> Answer:
         """Lists, procedures, articles, yes/no, summaries and comparisons: whole units of the sources, composed for
         the question's type (rag.compose), checked to be exact slices of their documents (rag.verify)."""
         lib = self.library
-        c = compose(Request(q, standalone, hits, answerable, lib, self.retriever.embedder, self._answerable_hits))
+        c = compose(Request(q, standalone, hits, answerable, lib, self.retriever.embedder, self._answerable_hits,
+                            list(named_docs)))
         if c is None:  # the documents do not cover it
             a = refuse()
             a.verdict = UNCLEAR if q.type == "yesno" else ""

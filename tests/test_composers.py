@@ -144,6 +144,18 @@ def test_article_is_its_clauses_led_by_its_title_and_document_number(lib):
     assert exact(lib, c.passages)[0] == "Hồ sơ đề nghị học bổng gồm:"
 
 
+def test_article_of_the_document_named_by_title_is_not_ambiguous():
+    """Two documents have an Điều 2: a question naming neither is told the other exists; one naming its document
+    (by title, as the answerer resolves it) is not."""
+    other = "NGHỊ ĐỊNH\nSố: 7/2023/NĐ-CP\n\nĐiều 2. Đối tượng áp dụng\nNghị định này áp dụng đối với cơ quan nhà nước.\n"
+    lib = Library(Shelf(rules=(RULES, {"number": "12/2024/TT-BGDĐT"}), other=(other, {"number": "7/2023/NĐ-CP"})))
+    r = request(lib, "Điều 2 quy định gì?", "rules")
+    assert "văn bản khác cũng có Điều 2: 7/2023/NĐ-CP" in compose(r).text
+    r.named = ["rules"]
+    c = compose(r)
+    assert "văn bản khác" not in c.text and exact(lib, c.passages)[0] == "Hồ sơ đề nghị học bổng gồm:"
+
+
 def test_yesno_verdict_follows_the_sentence_that_decides_it(lib):
     denied = compose(request(lib, "Sinh viên bị kỷ luật khiển trách có được xét học bổng không?"))
     assert denied.verdict == NO and "không được xét học bổng" in exact(lib, denied.passages)[0]

@@ -5,7 +5,7 @@ row.  A composer takes the `Request` (the question read once, its evidence, the 
 `Composed` answer, or None when the documents do not cover the question (the answer is then refused)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Callable
 
@@ -41,6 +41,7 @@ class Request:
     lib: Library
     embedder: object = None
     search: Callable[[str], list[Evidence]] | None = None  # hits for a text, none when it is not covered
+    named: list[str] = field(default_factory=list)  # the documents the question names, by number or by title
 
     @cached_property
     def ranked(self) -> list[Ranked]:
@@ -53,7 +54,7 @@ def _list(r: Request) -> Composed | None:
 
 def _article(r: Request) -> Composed | None:
     """"Điều N quy định gì" is answered from the article itself; without an article named, as a list."""
-    return compose_article(r.q, r.lib, r.hits) if r.q.articles else _list(r)
+    return compose_article(r.q, r.lib, r.hits, r.named) if r.q.articles else _list(r)
 
 
 def _comparison(r: Request) -> Composed | None:

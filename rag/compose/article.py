@@ -17,12 +17,13 @@ def article_units(units: list[Unit], ref: ArticleRef) -> list[Unit]:
     return out
 
 
-def compose_article(q: Question, lib: Library, hits: list[Evidence]) -> Composed:
-    """"Điều N quy định gì": the article's clauses in order, from the document the question names, else from the
+def compose_article(q: Question, lib: Library, hits: list[Evidence], named: list[str] = ()) -> Composed:
+    """"Điều N quy định gì": the article's clauses in order, from the document the question names (`named`: by
+    number or by title, as the answerer read them; else by number here), else from the
     best-ranked retrieved document that has the article, else from the one document of the collection that has
     it.  The heading (the article's title) opens the answer, in the answer's words, not as a quote."""
     ref = q.articles[0]
-    named = lib.named(q.documents)
+    named = list(named) or lib.named(q.documents)
     candidates = named or list(dict.fromkeys(h.doc_id for h in hits)) + lib.all_ids()
     having = [d for d in dict.fromkeys(candidates) if article_units(lib.units(d), ref)]
     for doc_id in having[:1]:
