@@ -133,12 +133,15 @@ def build_app(svc, llm: str | None = None) -> gr.Blocks:
             with gr.Tab("Cài đặt", id="settings"):
                 gr.Markdown("Các cài đặt này chỉ áp dụng cho bạn (tài khoản đăng nhập, hoặc trình duyệt này); "
                             "mặc định chung của máy chủ nằm trong tệp cài đặt `hoidap.toml`.", elem_id="hd-settings-note")
-                mode = gr.Radio(_radio("retriever"), value=s.retriever, label="Chế độ tìm kiếm", elem_id="hd-mode")
-                top_k = gr.Slider(1, 50, value=s.top_k, step=1, label="Số đoạn truy xuất (top_k)", elem_id="hd-topk")
-                style = gr.Radio(_radio("answer_style"), value=s.answer_style, label="Kiểu câu trả lời", elem_id="hd-style")
+                mode = gr.Radio(_radio("retriever"), value=s.retriever, label="Chế độ tìm kiếm", elem_id="hd-mode",
+                                interactive=False)
+                top_k = gr.Slider(1, 50, value=s.top_k, step=1, label="Số đoạn truy xuất (top_k)", elem_id="hd-topk",
+                                  interactive=False)
+                style = gr.Radio(_radio("answer_style"), value=s.answer_style, label="Kiểu câu trả lời", elem_id="hd-style",
+                                 interactive=False)
                 gr.Markdown(f"Bộ sinh câu trả lời: {LABELS.get(s.llm, s.llm)} (do người quản trị máy chủ chọn "
                             "trong `hoidap.toml`).", elem_id="hd-llm")
-                save = gr.Button("Lưu cài đặt", variant="primary", elem_id="hd-save")
+                save = gr.Button("Lưu cài đặt", variant="primary", elem_id="hd-save", interactive=False)
                 save_status = gr.Markdown(elem_id="hd-save-status")
 
         priv = dict(api_visibility="private")
@@ -175,7 +178,7 @@ def build_app(svc, llm: str | None = None) -> gr.Blocks:
         app.load(lambda collection: h.refresh_docs(collection, keep_choice=True), [coll_dd], doc_outs, **priv)
         panel_io = [mode, top_k, style]
         save.click(h.save_settings, panel_io, [save_status, prefs, kept], **priv)
-        app.load(h.load_settings, [kept], [prefs, *panel_io], **priv)
+        app.load(h.load_settings, [kept], [prefs, *panel_io, save], **priv)
 
         gr.api(h.api_ask, api_name="ask", concurrency_limit=1, concurrency_id="answer")
         gr.api(h.api_documents, api_name="documents")

@@ -212,14 +212,13 @@ class Handlers:
         return "\n\n".join(lines), *self.refresh_docs(collection)
 
     # -- settings -----------------------------------------------------------------------------
-    def panel(self, st) -> tuple:
-        """The settings panel's values (mode, top_k, style) for one user's settings."""
-        return st.retriever, st.top_k, st.answer_style
-
     def load_settings(self, kept, request: gr.Request):
-        """A user's own settings when the page opens: the login's, else this browser's."""
+        """A user's own settings when the page opens: the login's, else this browser's. The panel (mode, top_k,
+        style, save) opens locked and is unlocked here, so nothing the user changes is overwritten by this load."""
         prefs = self.svc.user_changes(self.owner(request), kept)
-        return prefs, *self.panel(self.svc.user_settings(prefs))
+        st = self.svc.user_settings(prefs)
+        return (prefs, *(gr.update(value=v, interactive=True) for v in (st.retriever, st.top_k, st.answer_style)),
+                gr.update(interactive=True))
 
     def save_settings(self, mode, top_k, style, request: gr.Request):
         """Validate and keep the settings for this user only (the login's data, else this browser)."""
