@@ -106,23 +106,27 @@ def fits_type(asked: Asks, sentence: str) -> bool:
 _NUMERAL = re.compile(r"\d[\d.,]*(?:\s*[-/]\s*\d+)*")
 _COUNT_WORD = re.compile(r"\b(hai|ba|bốn|sáu|bảy|tám|chín|mười|mươi|trăm|nghìn|ngàn|triệu|tỷ|tỉ|chục|nửa|"
                          r"hàng chục|hàng trăm|hàng nghìn)\b")
-# a numeral after these is a date, a time or a label ("ngày 15", "năm 2004", "Điều 5"), not an amount
+# a numeral after these is a date, a time or a label ("ngày 15", "năm 2004", "Điều 5", "Bước 3"), not an amount
 _NOT_AMOUNT = {"ngày", "tháng", "năm", "sáng", "chiều", "tối", "trưa", "đêm", "lúc", "số", "điều", "khoản",
-               "chương", "mục", "quyết", "định", "thông", "tư"}
+               "chương", "mục", "quyết", "định", "thông", "tư", "bước"}
 
 
 _UNIT = re.compile(r"\s*([^\W\d_]+)")
+# a clause's own number at its start ("2. Bảo vệ bí mật nhà nước là …", "(3) …") labels it; it is no amount
+_LEAD_LABEL = re.compile(r"\s*\(?\d{1,3}[.)]\s")
 
 
 def quantities(text: str, with_units: bool = False) -> list:
     """Amounts a 'how many' question can be answered with: numerals that are not dates, times, scores or
-    labels, and number words ("một" and "năm" are left out: they are mostly "a" and "year").  `with_units`:
-    (amount, the word right after it or "") pairs."""
+    labels (the number a clause starts with, "Điều 5"), and number words ("một" and "năm" are left out: they
+    are mostly "a" and "year").  `with_units`: (amount, the word right after it or "") pairs."""
     out = []
+    label = _LEAD_LABEL.match(text)
     for m in _NUMERAL.finditer(text):
         tok = m.group().rstrip(".,")
         before = text[:m.start()].split()
-        if "-" in tok or "/" in tok or (before and before[-1].lower().strip("(") in _NOT_AMOUNT):
+        if (label and m.start() < label.end()) or "-" in tok or "/" in tok or (
+                before and before[-1].lower().strip("(") in _NOT_AMOUNT):
             continue
         out.append((tok, m.start() + len(tok)))
     low = text.lower()

@@ -218,6 +218,20 @@ def test_a_count_is_answered_by_a_sentence_stating_an_amount(lib):
     assert "120%" in exact(lib, ps)[0] and text.endswith("[1].")
 
 
+def test_the_number_a_clause_starts_with_is_no_amount():
+    """"2. Bảo vệ bí mật nhà nước là …" says what the protection is, and "Bước 3: …" is a step: neither answers
+    "bao nhiêu tiền" (over genuine documents the first answered "Mức phạt vi phạm bí mật nhà nước là bao nhiêu
+    tiền?"); the fine stated in the same shape of clause does."""
+    text = ("Điều 2. Giải thích từ ngữ\n1. Bí mật nhà nước là thông tin có nội dung quan trọng.\n"
+            "2. Bảo vệ bí mật nhà nước là việc phòng, chống xâm phạm bí mật nhà nước.\n"
+            "Điều 3. Trình tự xử lý vi phạm bí mật nhà nước\nBước 3: Lập biên bản vi phạm bí mật nhà nước.\n")
+    shelf = Library(Shelf(law=(text, {})))
+    question = "Mức phạt vi phạm bí mật nhà nước là bao nhiêu tiền?"
+    assert extractive(question, [whole(shelf, "law")]) == ("", [])
+    fined = Library(Shelf(law=(text + "3. Mức phạt vi phạm bí mật nhà nước là 20 triệu đồng.\n", {})))
+    assert "20 triệu đồng" in exact(fined, extractive(question, [whole(fined, "law")])[1])[0]
+
+
 def test_a_citation_is_on_the_page_its_own_sentence_is_on(lib):
     """A chunk that begins on page 1 and quotes a sentence from page 2 cites page 2."""
     page2 = RULES.index("Điều 4.")
