@@ -71,6 +71,8 @@ def sentence_vectors(sentences: list[str], stored: list | None, embedder) -> np.
 
 
 _TIME_UNITS = {"năm", "tháng", "ngày", "tuần", "giờ", "phút", "giây", "thế", "thập", "thời", "lâu", "đêm", "buổi"}
+# "bao nhiêu tiền" is answered by a sum or a share ("140.000 đồng", "2 triệu", "120% mức học phí"), not "03 độ mật"
+_MONEY = re.compile(r"\d\s*(%|phần trăm|đồng|đ\b|vnđ|vnd|usd|triệu|tỷ|tỉ|nghìn|ngàn)|\b(triệu|tỷ|tỉ) đồng")
 
 
 _DOC_NUMBER = re.compile(r"\b(quyết định|nghị định|nghị quyết|thông tư|thông báo|công văn|văn bản|chỉ thị|luật)\s+"
@@ -91,6 +93,8 @@ def fits_type(asked: Asks, sentence: str) -> bool:
         found = _ORDINAL.findall(normalize_text(sentence).lower())
         return any(w not in normalize_text(question).lower() for w in found) or any(
             n.lower() not in q for n, _ in quantities(sentence, with_units=True))
+    if kind == "number" and asked.counted == "tiền":
+        return bool(_MONEY.search(normalize_text(sentence).lower()))
     if kind == "number":
         noun = asked.counted
         if noun and re.search(rf"\bmột {re.escape(noun)}\b", normalize_text(sentence).lower()):

@@ -219,12 +219,13 @@ def test_a_count_is_answered_by_a_sentence_stating_an_amount(lib):
 
 
 def test_the_number_a_clause_starts_with_is_no_amount():
-    """"2. Bảo vệ bí mật nhà nước là …" says what the protection is, and "Bước 3: …" is a step: neither answers
-    "bao nhiêu tiền" (over genuine documents the first answered "Mức phạt vi phạm bí mật nhà nước là bao nhiêu
-    tiền?"); the fine stated in the same shape of clause does."""
+    """"2. Bảo vệ bí mật nhà nước là …" says what the protection is, "Bước 3: …" is a step and "03 độ mật" is a
+    count, not a sum: none answers "bao nhiêu tiền" (over genuine documents the first and then the last answered
+    "Mức phạt vi phạm bí mật nhà nước là bao nhiêu tiền?"); the fine stated in the same shape of clause does."""
     text = ("Điều 2. Giải thích từ ngữ\n1. Bí mật nhà nước là thông tin có nội dung quan trọng.\n"
             "2. Bảo vệ bí mật nhà nước là việc phòng, chống xâm phạm bí mật nhà nước.\n"
-            "Điều 3. Trình tự xử lý vi phạm bí mật nhà nước\nBước 3: Lập biên bản vi phạm bí mật nhà nước.\n")
+            "Điều 3. Trình tự xử lý vi phạm bí mật nhà nước\nBước 3: Lập biên bản vi phạm bí mật nhà nước.\n"
+            "Điều 4. Phân loại\nBí mật nhà nước về vi phạm được phân loại thành 03 độ mật.\n")
     shelf = Library(Shelf(law=(text, {})))
     question = "Mức phạt vi phạm bí mật nhà nước là bao nhiêu tiền?"
     assert extractive(question, [whole(shelf, "law")]) == ("", [])
