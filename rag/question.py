@@ -43,7 +43,9 @@ class DocRef:
         tail = [re.escape(self.year)] if self.year else []
         if self.code:
             tail.append(r"[\s/-]*".join(re.escape(p) for p in re.split(r"[-/ ]+", self.code.lower()) if p))
-        alts = [rf"\b{self.number}\s*[/-]\s*(?:\d{{4}}\s*[/-]\s*)?{t}" for t in tail]
+        # a year the question gives must be the document's: "29/2018/QH14" is not "29/2023/QH15"
+        year = re.escape(self.year) if self.year else r"\d{4}"
+        alts = [rf"\b{self.number}\s*[/-]\s*(?:{year}\s*[/-]\s*)?{t}" for t in tail]
         if self.kind:
             alts.append(rf"\b{self.kind}\s+(?:so\s+)?{self.number}\b")
         return re.compile("|".join(alts) or rf"\b{self.number}\b")

@@ -156,6 +156,20 @@ def test_article_of_the_document_named_by_title_is_not_ambiguous():
     assert "văn bản khác" not in c.text and exact(lib, c.passages)[0] == "Hồ sơ đề nghị học bổng gồm:"
 
 
+def test_a_number_with_its_year_names_only_that_document():
+    """"văn bản số 29/2018/QH14" names the law numbered so, not a consolidated text whose opening lines list a
+    law 29/2023/QH15 among its amendments (seen over genuine documents: "còn khoản 3 thì sao?" after Điều 20
+    of 29/2018/QH14 was told "văn bản khác cũng có khoản 3 Điều 20: 44/VBHN-VPQH")."""
+    law = ("LUẬT\nSố: 29/2018/QH14\nLuật Bảo vệ bí mật nhà nước\n\nĐiều 20. Gia hạn\n"
+           "3. Bí mật nhà nước sau khi gia hạn phải được đóng dấu.\n")
+    land = ("LUẬT ĐẤT ĐAI\nđược sửa đổi, bổ sung bởi Luật Kinh doanh bất động sản số 29/2023/QH15.\n\n"
+            "Điều 20. Hòa giải\n3. Việc hòa giải được lập thành biên bản.\n")
+    lib = Library(Shelf(law=(law, {"number": "29/2018/QH14"}), land=(land, {"number": "44/VBHN-VPQH"})))
+    c = compose(request(lib, "Khoản 3 Điều 20 của văn bản số 29/2018/QH14 quy định gì?", "law", "land"))
+    assert "văn bản khác" not in c.text and exact(lib, c.passages) == ["3. Bí mật nhà nước sau khi gia hạn phải được đóng dấu."]
+    assert lib.named(understand("Nghị định 29/QH quy định gì?").documents) == ["law", "land"]  # no year: either
+
+
 def test_yesno_verdict_follows_the_sentence_that_decides_it(lib):
     denied = compose(request(lib, "Sinh viên bị kỷ luật khiển trách có được xét học bổng không?"))
     assert denied.verdict == NO and "không được xét học bổng" in exact(lib, denied.passages)[0]
